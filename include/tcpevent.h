@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Types shared by the BPF programs and the userspace tools: the one event
+ * record of the suite and the configuration the loader writes into .rodata.
+ */
+#ifndef TCPEVENT_H
+#define TCPEVENT_H
+
+#define TASK_COMM_LEN 16
+#define MAX_PORTS 1024 /* most entries a -P list may have */
+#define RINGBUF_BYTES (1u << 20)
+
+enum event_type {
+	EV_CONNECT = 1,
+	EV_ACCEPT = 2,
+	EV_CLOSE = 3,
+};
+
+/*
+ * One connection event. Addresses are in network byte order; an IPv4
+ * address sits in the first 4 bytes. Ports are in host byte order.
+ * "Local" and "remote" are seen from the traced socket.
+ */
+struct event {
+	__u64 ts_ns; /* CLOCK_BOOTTIME, when the event happened */
+	__u32 pid;   /* tgid */
+	__u32 tid;
+	__u32 uid;
+	__u32 netns; /* inode of the socket's network namespace */
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+	__u8 family; /* 4 or 6 */
+	__u8 type;   /* enum event_type */
+	__u8 pad[2];
+	char comm[TASK_COMM_LEN];
+};
+
+/* tcpconnect -c: one counter per (family, laddr, raddr, rport) */
+struct count_key {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 rport;
+	__u8 family;
+	__u8 pad;
+};
+
+/* What the loader sets before the programs are loaded. */
+struct config {
+	__u32 pid;   /* 0: any */
+	__u32 uid;   /* used when filter_uid */
+	__u32 netns; /* 0: any */
+	__u8 family; /* 0: both, else 4 or 6 */
+	__u8 filter_uid;
+	__u8 filter_ports;
+	__u8 filter_cgroup;
+	__u8 filter_mntns;
+	__u8 count_only; /* tcpconnect -c: count in the kernel, emit nothing */
+	__u8 pad[2];
+};
+
+#endif

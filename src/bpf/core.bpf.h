@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The BPF side every tool shares: configuration, filter maps, the event ring
+ * and the inline bodies that read a task and a socket. Each tool's .bpf.c
+ * includes this once and adds thin per-attach-mode programs around it.
+ */
+#ifndef CORE_BPF_H
+#define CORE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+#include "tcpevent.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct config cfg = {};
+
+/* Events the ring had no room for; read by userspace through the skeleton. */
+__u64 lost = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, RINGBUF_BYTES);
+} events SEC(".maps");
+
+/* -P: the ports to keep; userspace sizes it to the list before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u16);
+	__type(value, __u8);
+} ports SEC(".maps");
+
+/* --cgroupmap / --mntnsmap: replaced by the user's pinned map before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u64);
+} cgroup_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u64);
+	__type(value, __u32);
+} mntns_filter SEC(".maps");
+
+/* Does the current task pass -p, -u, --cgroupmap and --mntnsmap? */
+static __always_inline bool task_allowed(void)
+{
+	if (cfg.pid && (bpf_get_current_pid_tgid() >> 32) != cfg.pid)
+		return false;
+	if (cfg.filter_uid && (__u32)bpf_get_current_uid_gid() != cfg.uid)
+		return false;
+	if (cfg.filter_cgroup) {
+		__u64 id = bpf_get_current_cgroup_id();
+
+		if (!bpf_map_lookup_elem(&cgroup_filter, &id))
+			return false;
+	}
+	if (cfg.filter_mntns) {
+		struct task_struct *t = (void *)bpf_get_current_task();
+		__u64 ino = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+
+		if (!bpf_map_lookup_elem(&mntns_filter, &ino))
+			return false;
+	}
+	return true;
+}
+
+static __always_inline bool port_allowed(__u16 port)
+{
+	return !cfg.filter_ports || bpf_map_lookup_elem(&ports, &port);
+}
+
+/* Who and when: filled in the context of the process that acted. */
+static __always_inline void task_fill(struct event *e)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+}
+
+/*
+ * The local port: inet_sport survives the unhashing that clears skc_num
+ * when a socket moves to CLOSE, so it is right in every state change.
+ */
+static __always_inline __u16 sock_lport(const struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+}
+
+static __always_inline bool v4mapped(const __u8 *a)
+{
+	const __u32 *w = (const __u32 *)a;
+
+	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
+}
+
+/*
+ * Addresses, ports and namespace of a socket, local end first. Returns false
+ * for a socket that is neither AF_INET nor AF_INET6 or is filtered out by
+ * -4/-6 or -N. An AF_INET6 socket talking to an IPv4-mapped peer is family 6
+ * and both of its addresses are given in ::ffff:a.b.c.d form, taken from the
+ * IPv4 fields (which are always set, even before the IPv6 copy is).
+ */
+static __always_inline bool sock_fill(struct event *e, const struct sock *sk)
+{
+	__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (fam == AF_INET) {
+		e->family = 4;
+		BPF_CORE_READ_INTO((__u32 *)e->laddr, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->raddr, sk, __sk_common.skc_daddr);
+	} else if (fam == AF_INET6) {
+		e->family = 6;
+		bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		if (v4mapped(e->raddr)) {
+			__u32 *l = (__u32 *)e->laddr;
+
+			l[0] = 0;
+			l[1] = 0;
+			l[2] = bpf_htonl(0x0000ffff);
+			BPF_CORE_READ_INTO(&l[3], sk, __sk_common.skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)e->raddr + 3, sk, __sk_common.skc_daddr);
+		} else {
+			bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		}
+	} else {
+		return false;
+	}
+	if (cfg.family && cfg.family != e->family)
+		return false;
+	e->lport = sock_lport(sk);
+	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	e->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	if (cfg.netns && cfg.netns != e->netns)
+		return false;
+	return true;
+}
+
+/*
+ * Hand an event to userspace. No wakeup per event: userspace drains on a
+ * short timer, and is woken early only once the ring is half full.
+ */
+static __always_inline void emit(const struct event *e)
+{
+	struct event *slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (!slot) {
+		__sync_fetch_and_add(&lost, 1);
+		return;
+	}
+	__builtin_memcpy(slot, e, sizeof(*slot));
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(slot, flags);
+}
+
+/*
+ * The syscall-exit tracepoints' record (the format is a stable ABI:
+ * common fields, then the syscall number and the return value).
+ */
+struct sys_exit_args {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
+#endif

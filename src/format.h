@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef FORMAT_H
+#define FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "tcpevent.h"
+
+/* What a table column shows. */
+enum field {
+	F_TIME_HMS,  /* wall clock HH:MM:SS */
+	F_TIME_S,    /* seconds since the first event, 3 decimals */
+	F_TIME_NS,   /* nanoseconds since the first event */
+	F_TYPE_CHAR, /* C, A, X */
+	F_TYPE_WORD, /* connect, accept, close */
+	F_UID,
+	F_PID,
+	F_COMM,
+	F_IP,
+	F_LADDR,
+	F_LPORT,
+	F_RADDR,
+	F_RPORT,
+	F_NETNS,
+	F_EXTRA, /* a tool-supplied string (tcpconnect -d QUERY) */
+};
+
+struct column {
+	const char *name;
+	int width; /* values are left-aligned and padded to this */
+	int max;   /* values are cut to this many bytes (0: never) */
+	enum field field;
+};
+
+#define MAX_COLUMNS 16
+
+struct formatter {
+	struct column cols[MAX_COLUMNS];
+	int ncols;
+	bool v6_brackets;      /* IPv6 addresses as [addr] in the table */
+	__s64 boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	__u64 first_ts;	       /* ts_ns of the first event formatted (0: none yet) */
+	const char *extra_key; /* JSON key of F_EXTRA, NULL if none */
+};
+
+/* Long enough for any row or JSON line the formatter writes. */
+#define LINE_MAX_BYTES 1024
+
+void fmt_init(struct formatter *f);
+void fmt_add(struct formatter *f, const char *name, int width, int max, enum field field);
+
+/*
+ * Each writes one line ending in '\n' into buf (NUL-terminated, cut to size)
+ * and returns its length.
+ */
+size_t fmt_header(const struct formatter *f, char *buf, size_t size);
+size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, char *buf,
+	       size_t size);
+size_t fmt_json(struct formatter *f, const struct event *e, const char *extra, char *buf,
+		size_t size);
+
+/* tcpconnect -c: the count table and its JSON form */
+size_t fmt_count_header(char *buf, size_t size);
+size_t fmt_count_row(const struct count_key *k, __u64 n, char *buf, size_t size);
+size_t fmt_count_json(const struct count_key *k, __u64 n, char *buf, size_t size);
+
+/* An address of family 4 or 6 in dotted-quad or RFC 5952 text. */
+void fmt_addr(int family, const __u8 *addr, bool brackets, char *buf, size_t size);
+
+/* s as a JSON string body (RFC 8259); bytes that are not UTF-8 become \u00XX. */
+size_t json_escape(const char *s, size_t len, char *buf, size_t size);
+
+const char *event_type_name(int type);
+
+#endif

@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Command-line options of every tool: one table, one parser, one validator. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+#define PID_MAX 4194304 /* PID_MAX_LIMIT on 64-bit kernels */
+
+enum {
+	OPT_CGROUPMAP = 0x100,
+	OPT_MNTNSMAP,
+	OPT_ATTACH,
+	OPT_DEBUG,
+	OPT_VERSION,
+};
+
+struct optdef {
+	const char *name;
+	int val;	   /* short letter or OPT_* */
+	const char *arg;   /* NULL: a switch */
+	unsigned int flag; /* 0: every tool has it */
+	const char *help;  /* "%s" stands for the tool's port_what */
+};
+
+static const struct optdef optdefs[] = {
+	{ "help", 'h', NULL, 0, "show this help and exit" },
+	{ "version", OPT_VERSION, NULL, 0, "show the version and exit" },
+	{ "time", 'T', NULL, TF_TIME, "add a TIME column (HH:MM:SS)" },
+	{ "timestamp", 't', NULL, 0, "add a TIME(s) column: seconds since the first event" },
+	{ "pid", 'p', "PID", 0, "only this process" },
+	{ "port", 'P', "PORTS", TF_PORT, "only these comma-separated %s ports" },
+	{ "lport", 'L', NULL, TF_LPORT, "add an LPORT column (local port)" },
+	{ "print-uid", 'U', NULL, TF_PRINT_UID, "add a UID column" },
+	{ "uid", 'u', "UID", TF_UID, "only this user ID" },
+	{ "count", 'c', NULL, TF_COUNT, "count connects per address pair, print at exit" },
+	{ "dns", 'd', NULL, TF_DNS, "add a QUERY column: the DNS name looked up" },
+	{ "netns", 'N', "NETNS", TF_NETNS, "only this network namespace (inode number)" },
+	{ "verbose", 'v', NULL, TF_VERBOSE, "long event types and a NETNS column" },
+	{ "ipv4", '4', NULL, 0, "only IPv4 sockets" },
+	{ "ipv6", '6', NULL, 0, "only IPv6 sockets" },
+	{ "cgroupmap", OPT_CGROUPMAP, "PATH", 0,
+	  "only cgroups whose id is a key of this pinned map" },
+	{ "mntnsmap", OPT_MNTNSMAP, "PATH", 0,
+	  "only mount namespaces that are keys of this pinned map" },
+	{ "json", 'j', NULL, 0, "one JSON object per line instead of the table" },
+	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default), fentry, kprobe or tracepoint" },
+	{ "debug", OPT_DEBUG, NULL, 0, "print libbpf and attach diagnostics to stderr" },
+};
+
+#define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+static const char *const mode_names[] = {
+	[ATTACH_AUTO] = "auto",
+	[ATTACH_FENTRY] = "fentry",
+	[ATTACH_KPROBE] = "kprobe",
+	[ATTACH_TRACEPOINT] = "tracepoint",
+};
+
+const char *attach_mode_name(enum attach_mode m)
+{
+	return mode_names[m];
+}
+
+static bool tool_has(const struct tool_desc *t, const struct optdef *d)
+{
+	return !d->flag || (t->flags & d->flag);
+}
+
+static void usage(const struct tool_desc *t, FILE *out)
+{
+	char sw[80];
+	size_t i;
+
+	fprintf(out, "Usage: %s [OPTION]...\n%s\n\nOptions:\n", t->name, t->summary);
+	for (i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (!tool_has(t, d))
+			continue;
+		if (d->val < 0x100)
+			snprintf(sw, sizeof(sw), "-%c, --%s%s%s", d->val, d->name,
+				 d->arg ? " " : "", d->arg ? d->arg : "");
+		else
+			snprintf(sw, sizeof(sw), "    --%s%s%s", d->name, d->arg ? " " : "",
+				 d->arg ? d->arg : "");
+		fprintf(out, "  %-22s  ", sw);
+		fprintf(out, d->help, t->port_what);
+		fputc('\n', out);
+	}
+	fprintf(out, "\nExamples:\n%s\nSee %s(8) for the columns, JSON keys and attach modes.\n",
+		t->examples, t->name);
+}
+
+/* Strict unsigned decimal: digits only, no sign, no blanks, within [min, max]. */
+static bool parse_num(const char *s, unsigned long min, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return !errno && !*end && *v >= min && *v <= max;
+}
+
+static bool parse_ports(const char *s, struct opts *o)
+{
+	const char *p = s;
+
+	o->nports = 0;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		char item[8];
+		unsigned long v;
+
+		if (len == 0 || len >= sizeof(item) || o->nports == MAX_PORTS)
+			return false;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (!parse_num(item, 1, 65535, &v))
+			return false;
+		o->ports[o->nports++] = (__u16)v;
+		if (!comma)
+			return true;
+		p = comma + 1;
+	}
+}
+
+__attribute__((format(printf, 3, 4))) static enum parse_result bad(const struct tool_desc *t,
+								   FILE *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(err, "%s: ", t->name);
+	va_start(ap, fmt);
+	vfprintf(err, fmt, ap);
+	va_end(ap);
+	fprintf(err, " (see '%s --help')\n", t->name);
+	return PARSE_BAD;
+}
+
+/*
+ * An argument as it may appear in a one-line message: bytes outside printable
+ * ASCII as \xHH, cut after 64 characters.
+ */
+static const char *shown(const char *s)
+{
+	static char buf[64 * 4 + 4];
+	size_t n = 0, i;
+
+	for (i = 0; s[i] && i < 64; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			buf[n++] = (char)ch;
+		else
+			n += (size_t)snprintf(buf + n, 5, "\\x%02x", ch);
+	}
+	if (s[i])
+		n += (size_t)snprintf(buf + n, 4, "...");
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Which option names a short letter or OPT_* code, for messages. */
+static const char *opt_name(int val)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (optdefs[i].val == val)
+			return optdefs[i].name;
+	return "?";
+}
+
+static enum parse_result check_combinations(const struct tool_desc *t, const struct opts *o,
+					    FILE *err)
+{
+	const struct {
+		bool on;
+		const char *name;
+	} with_count[] = {
+		{ o->dns, "--dns" },
+		{ o->timestamp, "--timestamp" },
+		{ o->lport, "--lport" },
+		{ o->print_uid, "--print-uid" },
+	};
+	size_t i;
+
+	if (o->cfg.family == 0xff)
+		return bad(t, err, "--ipv4 and --ipv6 cannot be used together");
+	if (o->count)
+		for (i = 0; i < sizeof(with_count) / sizeof(with_count[0]); i++)
+			if (with_count[i].on)
+				return bad(t, err, "--count cannot be used with %s",
+					   with_count[i].name);
+	return PARSE_RUN;
+}
+
+enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, struct opts *o,
+			     FILE *out, FILE *err)
+{
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 * NOPTS + 2];
+	unsigned char seen[OPT_VERSION + 1] = { 0 };
+	size_t n = 0, ns = 0, i;
+	unsigned long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	shortopts[ns++] = ':'; /* report a missing value as ':' */
+	for (i = 0; i < NOPTS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (!tool_has(t, d))
+			continue;
+		longopts[n++] = (struct option){ d->name, d->arg ? required_argument : no_argument,
+						 NULL, d->val };
+		if (d->val < 0x100) {
+			shortopts[ns++] = (char)d->val;
+			if (d->arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	longopts[n] = (struct option){ 0 };
+	shortopts[ns] = '\0';
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		const char *arg = optarg;
+
+		if (c == '?') {
+			if (optopt > 0 && optopt < 0x100)
+				return bad(t, err, "unknown option '-%c'", optopt);
+			return bad(t, err, "unknown option '%s'", shown(argv[optind - 1]));
+		}
+		if (c == ':')
+			return bad(t, err, "option '%s' needs a value", shown(argv[optind - 1]));
+		/* a value given twice is ambiguous; switches may repeat */
+		if (optarg && seen[c]++)
+			return bad(t, err, "option --%s given more than once", opt_name(c));
+		switch (c) {
+		case 'h':
+			usage(t, out);
+			return PARSE_DONE;
+		case OPT_VERSION:
+			fprintf(out, "%s %s\n", t->name, SUITE_VERSION);
+			return PARSE_DONE;
+		case 'T':
+			o->time_hms = true;
+			break;
+		case 't':
+			o->timestamp = true;
+			break;
+		case 'p':
+			if (!parse_num(arg, 1, PID_MAX, &v))
+				return bad(t, err, "invalid PID '%s': expected 1 to %d", shown(arg),
+					   PID_MAX);
+			o->cfg.pid = (__u32)v;
+			break;
+		case 'P':
+			if (!parse_ports(arg, o))
+				return bad(t, err,
+					   "invalid port list '%s': expected ports 1 to 65535, "
+					   "comma-separated, at most %d",
+					   shown(arg), MAX_PORTS);
+			o->cfg.filter_ports = 1;
+			break;
+		case 'L':
+			o->lport = true;
+			break;
+		case 'U':
+			o->print_uid = true;
+			break;
+		case 'u':
+			if (!parse_num(arg, 0, 4294967294UL, &v))
+				return bad(t, err, "invalid UID '%s': expected 0 to 4294967294",
+					   shown(arg));
+			o->cfg.uid = (__u32)v;
+			o->cfg.filter_uid = 1;
+			break;
+		case 'c':
+			o->count = true;
+			o->cfg.count_only = 1;
+			break;
+		case 'd':
+			o->dns = true;
+			break;
+		case 'N':
+			if (!parse_num(arg, 1, 4294967295UL, &v))
+				return bad(
+					t, err,
+					"invalid network namespace '%s': expected an inode number "
+					"1 to 4294967295",
+					shown(arg));
+			o->cfg.netns = (__u32)v;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case '4':
+		case '6':
+			o->cfg.family =
+				(o->cfg.family && o->cfg.family != (c - '0')) ? 0xff : (c - '0');
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case OPT_CGROUPMAP:
+		case OPT_MNTNSMAP:
+			if (!*arg)
+				return bad(t, err, "option --%s needs a non-empty path",
+					   opt_name(c));
+			if (c == OPT_CGROUPMAP)
+				o->cgroupmap = arg;
+			else
+				o->mntnsmap = arg;
+			break;
+		case OPT_ATTACH:
+			for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+				if (!strcmp(arg, mode_names[i]))
+					break;
+			if (i == sizeof(mode_names) / sizeof(mode_names[0]))
+				return bad(
+					t, err,
+					"invalid attach mode '%s': expected auto, fentry, kprobe "
+					"or tracepoint",
+					shown(arg));
+			o->mode = (enum attach_mode)i;
+			break;
+		case OPT_DEBUG:
+			o->debug = true;
+			break;
+		}
+	}
+	if (optind < argc)
+		return bad(t, err, "unexpected argument '%s'", shown(argv[optind]));
+	return check_combinations(t, o, err);
+}

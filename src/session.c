@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The runtime every tool shares: privilege and map checks, loading in an
+ * attach mode (with fallback for auto), the ring-buffer consumer, signals,
+ * loss reporting and teardown.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include "session.h"
+
+#define POLL_MS 10		   /* the longest an event waits in the ring when idle */
+#define LOST_WARN_NS 1000000000ULL /* at most one loss warning a second */
+#define TRACEFS "/sys/kernel/tracing"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	if (stop_signal)
+		_exit(128 + sig); /* a second signal: leave at once */
+	stop_signal = sig;
+}
+
+void debug(const struct session *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!s->opts->debug)
+		return;
+	fprintf(stderr, "%s: ", s->tool->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static bool libbpf_verbose;
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	if (!libbpf_verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+__attribute__((format(printf, 3, 4))) static int fail(const struct session *s, int code,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", s->tool->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+/* ---- privileges ---- */
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+static unsigned long long effective_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long caps = 0;
+	char line[256];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1)
+			break;
+	fclose(f);
+	return caps;
+}
+
+static int check_privileges(const struct session *s)
+{
+	unsigned long long caps = effective_caps();
+	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
+	bool bpf = caps & (1ULL << CAP_BPF_BIT);
+	bool perfmon = caps & (1ULL << CAP_PERFMON_BIT);
+
+	if (admin || (bpf && perfmon))
+		return 0;
+	return fail(s, 1,
+		    "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
+		    "or CAP_SYS_ADMIN: run as root)",
+		    !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+		    : !bpf	     ? "CAP_BPF and CAP_SYS_ADMIN"
+				     : "CAP_PERFMON and CAP_SYS_ADMIN");
+}
+
+/* ---- user-supplied filter maps ---- */
+
+struct mapspec {
+	const char *option;
+	const char *path;
+	__u32 key_size;
+	__u32 value_size;
+	int *fd;
+};
+
+static int check_map_exists(const struct session *s, const struct mapspec *m)
+{
+	struct stat st;
+
+	if (!m->path)
+		return 0;
+	if (stat(m->path, &st))
+		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, m->path,
+			    strerror(errno), s->tool->name);
+	return 0;
+}
+
+static int open_map(const struct session *s, const struct mapspec *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char link[64], target[64];
+	ssize_t n;
+	int fd;
+
+	if (!m->path)
+		return 0;
+	fd = bpf_obj_get(m->path);
+	if (fd < 0)
+		return fail(s, 2, "%s '%s': not a pinned BPF map (%s)", m->option, m->path,
+			    strerror(errno));
+	*m->fd = fd;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	if (strcmp(target, "anon_inode:bpf-map") != 0)
+		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map", m->option,
+			    m->path);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option, m->path,
+			    strerror(errno));
+	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
+	    info.value_size != m->value_size)
+		return fail(s, 2,
+			    "%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
+			    "found %s with %u-byte keys and %u-byte values",
+			    m->option, m->path, m->key_size, m->value_size,
+			    libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
+			    info.value_size);
+	return 0;
+}
+
+/* ---- loading and attaching ---- */
+
+static enum attach_mode prog_mode(const struct bpf_program *p)
+{
+	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+
+	switch (bpf_program__type(p)) {
+	case BPF_PROG_TYPE_KPROBE:
+		return ATTACH_KPROBE;
+	case BPF_PROG_TYPE_TRACING:
+		if (at == BPF_TRACE_FENTRY || at == BPF_TRACE_FEXIT)
+			return ATTACH_FENTRY;
+		return ATTACH_TRACEPOINT;
+	default:
+		return ATTACH_TRACEPOINT;
+	}
+}
+
+/* Classic tracepoints are found through tracefs: mount it if nobody has. */
+static int ensure_tracefs(struct session *s, char *why, size_t len)
+{
+	if (!access(TRACEFS "/events", F_OK) || !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
+		snprintf(why, len, "tracefs is not mounted and mounting it on %s failed (%s)",
+			 TRACEFS, strerror(errno));
+		return -1;
+	}
+	s->mounted_tracefs = true;
+	debug(s, "mounted tracefs on %s (unmounted again at exit)", TRACEFS);
+	return 0;
+}
+
+static void detach(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	while (s->nlinks > 0)
+		bpf_link__destroy(s->links[--s->nlinks]);
+	if (s->skel)
+		s->ops->destroy(s->skel);
+	s->skel = NULL;
+	s->obj = NULL;
+}
+
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	if (size < sizeof(struct event))
+		return 0;
+	return s->fn(s->ctx, data);
+}
+
+static int fill_ports(struct session *s)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(s->obj, "ports");
+	__u8 one = 1;
+	int i;
+
+	for (i = 0; i < s->opts->nports; i++)
+		if (bpf_map__update_elem(m, &s->opts->ports[i], sizeof(__u16), &one, 1, BPF_ANY))
+			return -1;
+	return 0;
+}
+
+static int configure(struct session *s)
+{
+	const struct opts *o = s->opts;
+	struct config *cfg = s->ops->config(s->skel);
+	struct bpf_map *m;
+
+	*cfg = o->cfg;
+	cfg->filter_cgroup = s->cgroup_fd >= 0;
+	cfg->filter_mntns = s->mntns_fd >= 0;
+	m = bpf_object__find_map_by_name(s->obj, "ports");
+	if (o->nports && bpf_map__set_max_entries(m, (__u32)o->nports))
+		return -1;
+	m = bpf_object__find_map_by_name(s->obj, "cgroup_filter");
+	if (s->cgroup_fd >= 0 && bpf_map__reuse_fd(m, s->cgroup_fd))
+		return -1;
+	m = bpf_object__find_map_by_name(s->obj, "mntns_filter");
+	if (s->mntns_fd >= 0 && bpf_map__reuse_fd(m, s->mntns_fd))
+		return -1;
+	return 0;
+}
+
+static bool kernel_has_kprobes(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
+	       !access(TRACEFS "/kprobe_events", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
+}
+
+/* Load and attach the programs of mode m. On failure, why says why. */
+static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len)
+{
+	struct bpf_program *p;
+	bool need_tracefs = false;
+	int err, nprogs = 0;
+
+	s->mode = m;
+	s->skel = s->ops->open();
+	if (!s->skel) {
+		snprintf(why, len, "cannot open the BPF object (%s)", strerror(errno));
+		return -1;
+	}
+	s->obj = s->ops->object(s->skel);
+	if (configure(s)) {
+		snprintf(why, len, "cannot set up the BPF maps (%s)", strerror(errno));
+		goto out;
+	}
+	bpf_object__for_each_program (p, s->obj) {
+		bool on = prog_mode(p) == m;
+
+		bpf_program__set_autoload(p, on);
+		nprogs += on;
+		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
+	}
+	err = bpf_object__load(s->obj);
+	if (err) {
+		if (m == ATTACH_FENTRY &&
+		    (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -ESRCH))
+			snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)",
+				 strerror(-err));
+		else
+			snprintf(why, len,
+				 "the BPF programs failed to load (%s; --debug shows the verifier "
+				 "log)",
+				 strerror(-err));
+		goto out;
+	}
+	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
+	if (fill_ports(s)) {
+		snprintf(why, len, "cannot fill the port filter map (%s)", strerror(errno));
+		goto out;
+	}
+	if (need_tracefs && ensure_tracefs(s, why, len))
+		goto out;
+	bpf_object__for_each_program (p, s->obj) {
+		struct bpf_link *l;
+
+		if (!bpf_program__autoload(p))
+			continue;
+		l = bpf_program__attach(p);
+		if (!l) {
+			err = -errno;
+			if (m == ATTACH_KPROBE && !kernel_has_kprobes())
+				snprintf(why, len,
+					 "this kernel has no kprobe support (CONFIG_KPROBES is "
+					 "not set)");
+			else
+				snprintf(why, len, "cannot attach %s (%s)",
+					 bpf_program__section_name(p), strerror(-err));
+			goto out;
+		}
+		s->links[s->nlinks++] = l;
+	}
+	s->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "events"), on_sample, s,
+				 NULL);
+	if (!s->rb) {
+		snprintf(why, len, "cannot open the ring buffer (%s)", strerror(errno));
+		goto out;
+	}
+	return 0;
+out:
+	detach(s);
+	return -1;
+}
+
+static int attach_some_mode(struct session *s)
+{
+	static const enum attach_mode order[] = { ATTACH_FENTRY, ATTACH_KPROBE, ATTACH_TRACEPOINT };
+	char why[3][256];
+	size_t i;
+
+	if (s->opts->mode != ATTACH_AUTO) {
+		if (try_mode(s, s->opts->mode, why[0], sizeof(why[0])))
+			return fail(s, 1, "--attach %s: %s", attach_mode_name(s->opts->mode),
+				    why[0]);
+		debug(s, "attach mode: %s", attach_mode_name(s->mode));
+		return 0;
+	}
+	for (i = 0; i < 3; i++) {
+		if (!try_mode(s, order[i], why[i], sizeof(why[i]))) {
+			debug(s, "attach mode: %s (auto)", attach_mode_name(s->mode));
+			return 0;
+		}
+		debug(s, "%s mode unavailable: %s", attach_mode_name(order[i]), why[i]);
+	}
+	return fail(s, 1,
+		    "no attach mode works on this kernel: fentry: %s; kprobe: %s; "
+		    "tracepoint: %s",
+		    why[0], why[1], why[2]);
+}
+
+int session_start(struct session *s, const struct tool_desc *t, const struct opts *o,
+		  const struct skel_ops *ops, event_fn fn, void *ctx)
+{
+	struct mapspec maps[2] = {
+		{ "--cgroupmap", o->cgroupmap, 8, 8, &s->cgroup_fd },
+		{ "--mntnsmap", o->mntnsmap, 8, 4, &s->mntns_fd },
+	};
+	int i, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->tool = t;
+	s->opts = o;
+	s->ops = ops;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->cgroup_fd = -1;
+	s->mntns_fd = -1;
+	libbpf_verbose = o->debug;
+	libbpf_set_print(libbpf_print);
+
+	for (i = 0; i < 2; i++)
+		if ((rc = check_map_exists(s, &maps[i])))
+			return rc;
+	if ((rc = check_privileges(s)))
+		return rc;
+	for (i = 0; i < 2; i++)
+		if ((rc = open_map(s, &maps[i])))
+			goto err;
+	if ((rc = attach_some_mode(s)))
+		goto err;
+	fprintf(stderr, "%s\n", t->banner);
+	return 0;
+err:
+	session_stop(s);
+	return rc;
+}
+
+/* ---- consuming ---- */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static __u64 lost_count(const struct session *s)
+{
+	return s->skel ? *s->ops->lost(s->skel) : 0;
+}
+
+static void report_lost(struct session *s, __u64 *last_warn)
+{
+	__u64 lost = lost_count(s), now = now_ns();
+
+	if (lost == s->lost_reported || now - *last_warn < LOST_WARN_NS)
+		return;
+	fprintf(stderr, "WARNING: %llu events lost\n",
+		(unsigned long long)(lost - s->lost_reported));
+	s->lost_reported = lost;
+	*last_warn = now;
+}
+
+/* 0, or -1 once stdout is gone (a closed pipe). */
+static int flush_out(void)
+{
+	if (fflush(stdout) == 0)
+		return 0;
+	return -1;
+}
+
+static int make_epoll(const struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -1;
+	ev.data.fd = ring_buffer__epoll_fd(s->rb);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	/* stdout's reader going away (| head) wakes us even when idle */
+	ev.events = 0;
+	ev.data.fd = STDOUT_FILENO;
+	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev); /* fails for files: fine */
+	return ep;
+}
+
+int session_run(struct session *s)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	__u64 last_warn = 0;
+	int ep, rc = 0;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	ep = make_epoll(s);
+	if (ep < 0)
+		return fail(s, 1, "cannot poll the ring buffer (%s)", strerror(errno));
+	while (!stop_signal) {
+		struct epoll_event evs[2];
+		int n = epoll_wait(ep, evs, 2, POLL_MS), i;
+		bool out_gone = false;
+
+		if (n < 0 && errno != EINTR) {
+			rc = fail(s, 1, "polling failed (%s)", strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++)
+			out_gone |= evs[i].data.fd == STDOUT_FILENO;
+		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
+			rc = fail(s, 1, "reading the ring buffer failed");
+			break;
+		}
+		if (flush_out() || out_gone)
+			goto out; /* nobody reads any more: leave quietly */
+		report_lost(s, &last_warn);
+	}
+	ring_buffer__consume(s->rb);
+	flush_out();
+out:
+	close(ep);
+	return rc;
+}
+
+void session_stop(struct session *s)
+{
+	__u64 lost = lost_count(s);
+
+	detach(s);
+	if (s->cgroup_fd >= 0)
+		close(s->cgroup_fd);
+	if (s->mntns_fd >= 0)
+		close(s->mntns_fd);
+	s->cgroup_fd = s->mntns_fd = -1;
+	if (s->mounted_tracefs && umount2(TRACEFS, MNT_DETACH) == 0)
+		debug(s, "unmounted %s", TRACEFS);
+	s->mounted_tracefs = false;
+	if (lost)
+		fprintf(stderr, "WARNING: %llu events lost in total\n", (unsigned long long)lost);
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <bpf/libbpf.h>
+#include "options.h"
+
+/*
+ * What the shared runtime needs from a tool's bpftool skeleton. Define it with
+ * SKEL_OPS(name) right after including name.skel.h.
+ */
+struct skel_ops {
+	void *(*open)(void);
+	void (*destroy)(void *skel);
+	struct bpf_object *(*object)(void *skel);
+	struct config *(*config)(void *skel); /* the .rodata cfg, before load */
+	volatile __u64 *(*lost)(void *skel);  /* the .bss drop counter */
+};
+
+#define SKEL_OPS(sk)                                                                       \
+	static void *sk##_open_(void)                                                      \
+	{                                                                                  \
+		return sk##__open();                                                       \
+	}                                                                                  \
+	static void sk##_destroy_(void *s)                                                 \
+	{                                                                                  \
+		sk##__destroy(s);                                                          \
+	}                                                                                  \
+	static struct bpf_object *sk##_object_(void *s)                                    \
+	{                                                                                  \
+		return ((struct sk *)s)->obj;                                              \
+	}                                                                                  \
+	static struct config *sk##_config_(void *s)                                        \
+	{                                                                                  \
+		return (struct config *)&((struct sk *)s)->rodata->cfg;                    \
+	}                                                                                  \
+	static volatile __u64 *sk##_lost_(void *s)                                         \
+	{                                                                                  \
+		return &((struct sk *)s)->bss->lost;                                       \
+	}                                                                                  \
+	static const struct skel_ops sk##_ops = { sk##_open_, sk##_destroy_, sk##_object_, \
+						  sk##_config_, sk##_lost_ }
+
+#define MAX_LINKS 16
+
+/* Called for each event; returns 0 to go on. */
+typedef int (*event_fn)(void *ctx, const struct event *e);
+
+struct session {
+	const struct tool_desc *tool;
+	const struct opts *opts;
+	const struct skel_ops *ops;
+	void *skel; /* the loaded and attached skeleton */
+	struct bpf_object *obj;
+	enum attach_mode mode; /* the mode in use */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct ring_buffer *rb;
+	int cgroup_fd;
+	int mntns_fd;
+	bool mounted_tracefs;
+	__u64 lost_reported;
+	event_fn fn;
+	void *ctx;
+};
+
+/*
+ * Check privileges and map paths, then load and attach in the mode asked for
+ * (trying each in turn for auto). Prints one line and returns the exit code
+ * on failure (1 for the system, 2 for bad input); 0 when tracing.
+ */
+int session_start(struct session *s, const struct tool_desc *t, const struct opts *o,
+		  const struct skel_ops *ops, event_fn fn, void *ctx);
+
+/*
+ * Deliver events until SIGINT/SIGTERM/SIGHUP or a closed stdout, then drain
+ * what is left. Flushes stdout after each batch. Returns the exit code.
+ */
+int session_run(struct session *s);
+
+/* Detach and free everything; report the lost total. Safe to call twice. */
+void session_stop(struct session *s);
+
+void debug(const struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * What differs between the tools' user interfaces: flags, help text and
+ * table columns. Widths follow the bcc tools; a column is padded to its
+ * width and followed by one space, so wide values never run together.
+ */
+#include "tools.h"
+
+const struct tool_desc tcpconnect_tool = {
+	.name = "tcpconnect",
+	.summary = "Trace active TCP connections: one row per connect attempt.",
+	.banner = "Tracing connect ... Hit Ctrl-C to end",
+	.port_what = "destination",
+	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT,
+	.examples = "  tcpconnect              # trace every TCP connect\n"
+		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
+		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
+		    "  tcpconnect -p 181 -L    # only PID 181, with the local port\n"
+		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
+		    "  tcpconnect -c           # count connects, print a table at exit\n"
+		    "  tcpconnect -j | jq .    # JSON lines\n"
+		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
+};
+
+void tcpconnect_columns(struct formatter *f, const struct opts *o)
+{
+	if (o->timestamp)
+		fmt_add(f, "TIME(s)", 8, 0, F_TIME_S);
+	if (o->print_uid)
+		fmt_add(f, "UID", 5, 0, F_UID);
+	fmt_add(f, "PID", 7, 0, F_PID);
+	fmt_add(f, "COMM", 12, 12, F_COMM);
+	fmt_add(f, "IP", 2, 0, F_IP);
+	fmt_add(f, "SADDR", 16, 0, F_LADDR);
+	if (o->lport)
+		fmt_add(f, "LPORT", 6, 0, F_LPORT);
+	fmt_add(f, "DADDR", 16, 0, F_RADDR);
+	fmt_add(f, "DPORT", 6, 0, F_RPORT);
+}
