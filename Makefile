@@ -8,7 +8,7 @@
 #   make format     clang-format every C file
 #   V=1             show the commands
 
-TOOLS := tcpconnect
+TOOLS := tcpconnect tcpaccept
 OUT := build
 
 CC := gcc
@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -Ivmlinux $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
-LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c
+LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 
 ifeq ($(V),1)

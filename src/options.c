@@ -144,11 +144,7 @@ __attribute__((format(printf, 3, 4))) static enum parse_result bad(const struct 
 	return PARSE_BAD;
 }
 
-/*
- * An argument as it may appear in a one-line message: bytes outside printable
- * ASCII as \xHH, cut after 64 characters.
- */
-static const char *shown(const char *s)
+const char *shown(const char *s)
 {
 	static char buf[64 * 4 + 4];
 	size_t n = 0, i;

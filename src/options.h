@@ -29,6 +29,9 @@ enum tool_flag {
 	TF_VERBOSE = 1 << 8,   /* -v */
 };
 
+struct formatter;
+struct opts;
+
 struct tool_desc {
 	const char *name;
 	const char *summary;   /* one line for --help */
@@ -36,6 +39,9 @@ struct tool_desc {
 	const char *port_what; /* "destination" or "local", for -P */
 	unsigned int flags;    /* enum tool_flag */
 	const char *examples;  /* --help examples, one per line */
+	/* the table columns for the options given */
+	void (*columns)(struct formatter *f, const struct opts *o);
+	const char *extra_key; /* JSON key of an F_EXTRA column, if any */
 };
 
 struct opts {
@@ -67,5 +73,11 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 			     FILE *out, FILE *err);
 
 const char *attach_mode_name(enum attach_mode m);
+
+/*
+ * s made fit for a one-line message: bytes outside printable ASCII as \xHH,
+ * cut after 64 characters. Returns a static buffer.
+ */
+const char *shown(const char *s);
 
 #endif

@@ -23,12 +23,28 @@
 #define TRACEFS "/sys/kernel/tracing"
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t tracefs_is_ours;
 
 static void on_signal(int sig)
 {
-	if (stop_signal)
-		_exit(128 + sig); /* a second signal: leave at once */
+	if (stop_signal) {
+		/* a second signal: leave at once (links go with the process) */
+		if (tracefs_is_ours)
+			umount2(TRACEFS, MNT_DETACH);
+		_exit(128 + sig);
+	}
 	stop_signal = sig;
+}
+
+/* From here on a signal ends tracing cleanly instead of killing us. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 void debug(const struct session *s, const char *fmt, ...)
@@ -122,7 +138,7 @@ static int check_map_exists(const struct session *s, const struct mapspec *m)
 	if (!m->path)
 		return 0;
 	if (stat(m->path, &st))
-		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, m->path,
+		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, shown(m->path),
 			    strerror(errno), s->tool->name);
 	return 0;
 }
@@ -139,44 +155,50 @@ static int open_map(const struct session *s, const struct mapspec *m)
 		return 0;
 	fd = bpf_obj_get(m->path);
 	if (fd < 0)
-		return fail(s, 2, "%s '%s': not a pinned BPF map (%s)", m->option, m->path,
-			    strerror(errno));
+		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')",
+			    m->option, shown(m->path), strerror(errno), s->tool->name);
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	target[n > 0 ? n : 0] = '\0';
 	if (strcmp(target, "anon_inode:bpf-map") != 0)
-		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map", m->option,
-			    m->path);
+		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
+			    m->option, shown(m->path), s->tool->name);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option, m->path,
+		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option, shown(m->path),
 			    strerror(errno));
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
 	    info.value_size != m->value_size)
 		return fail(s, 2,
 			    "%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
-			    "found %s with %u-byte keys and %u-byte values",
-			    m->option, m->path, m->key_size, m->value_size,
+			    "found %s with %u-byte keys and %u-byte values (see '%s --help')",
+			    m->option, shown(m->path), m->key_size, m->value_size,
 			    libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
-			    info.value_size);
+			    info.value_size, s->tool->name);
 	return 0;
 }
 
 /* ---- loading and attaching ---- */
 
-static enum attach_mode prog_mode(const struct bpf_program *p)
+/*
+ * Does program p belong to mode m? By its type, except that programs named
+ * all_* belong to every mode.
+ */
+static bool prog_in_mode(const struct bpf_program *p, enum attach_mode m)
 {
 	enum bpf_attach_type at = bpf_program__expected_attach_type(p);
 
+	if (!strncmp(bpf_program__name(p), "all_", 4))
+		return true;
 	switch (bpf_program__type(p)) {
 	case BPF_PROG_TYPE_KPROBE:
-		return ATTACH_KPROBE;
+		return m == ATTACH_KPROBE;
 	case BPF_PROG_TYPE_TRACING:
 		if (at == BPF_TRACE_FENTRY || at == BPF_TRACE_FEXIT)
-			return ATTACH_FENTRY;
-		return ATTACH_TRACEPOINT;
+			return m == ATTACH_FENTRY;
+		return m == ATTACH_TRACEPOINT;
 	default:
-		return ATTACH_TRACEPOINT;
+		return m == ATTACH_TRACEPOINT;
 	}
 }
 
@@ -191,6 +213,7 @@ static int ensure_tracefs(struct session *s, char *why, size_t len)
 		return -1;
 	}
 	s->mounted_tracefs = true;
+	tracefs_is_ours = 1;
 	debug(s, "mounted tracefs on %s (unmounted again at exit)", TRACEFS);
 	return 0;
 }
@@ -275,7 +298,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		goto out;
 	}
 	bpf_object__for_each_program (p, s->obj) {
-		bool on = prog_mode(p) == m;
+		bool on = prog_in_mode(p, m);
 
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
@@ -377,6 +400,7 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 	s->mntns_fd = -1;
 	libbpf_verbose = o->debug;
 	libbpf_set_print(libbpf_print);
+	catch_signals();
 
 	for (i = 0; i < 2; i++)
 		if ((rc = check_map_exists(s, &maps[i])))
@@ -451,14 +475,9 @@ static int make_epoll(const struct session *s)
 
 int session_run(struct session *s)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
 	__u64 last_warn = 0;
 	int ep, rc = 0;
 
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	ep = make_epoll(s);
 	if (ep < 0)
 		return fail(s, 1, "cannot poll the ring buffer (%s)", strerror(errno));
@@ -501,6 +520,7 @@ void session_stop(struct session *s)
 	if (s->mounted_tracefs && umount2(TRACEFS, MNT_DETACH) == 0)
 		debug(s, "unmounted %s", TRACEFS);
 	s->mounted_tracefs = false;
+	tracefs_is_ours = 0;
 	if (lost)
 		fprintf(stderr, "WARNING: %llu events lost in total\n", (unsigned long long)lost);
 }

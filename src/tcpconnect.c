@@ -5,27 +5,11 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "format.h"
-#include "session.h"
+#include "tool_main.h"
 #include "tools.h"
 #include "tcpconnect.skel.h"
 
 SKEL_OPS(tcpconnect_bpf);
-
-struct printer {
-	struct formatter fmt;
-	bool json;
-};
-
-static int print_event(void *ctx, const struct event *e)
-{
-	struct printer *p = ctx;
-	char line[LINE_MAX_BYTES];
-	size_t n = p->json ? fmt_json(&p->fmt, e, NULL, line, sizeof(line))
-			   : fmt_row(&p->fmt, e, NULL, line, sizeof(line));
-
-	fwrite(line, 1, n, stdout);
-	return 0;
-}
 
 struct counted {
 	struct count_key key;
@@ -78,30 +62,14 @@ static void print_counts(struct bpf_map *map, bool json)
 	free(all);
 }
 
+/* -c: the counts the kernel kept, printed once tracing stopped */
+static void at_exit(struct session *s, const struct opts *o)
+{
+	if (o->count)
+		print_counts(((struct tcpconnect_bpf *)s->skel)->maps.counts, o->json);
+}
+
 int main(int argc, char **argv)
 {
-	struct printer p = { .json = false };
-	struct session s;
-	struct opts o;
-	char line[LINE_MAX_BYTES];
-	int rc = parse_opts(&tcpconnect_tool, argc, argv, &o, stdout, stderr);
-
-	if (rc != PARSE_RUN)
-		return rc;
-	fmt_init(&p.fmt);
-	p.json = o.json;
-	tcpconnect_columns(&p.fmt, &o);
-	rc = session_start(&s, &tcpconnect_tool, &o, &tcpconnect_bpf_ops, print_event, &p);
-	if (rc)
-		return rc;
-	if (!o.json && !o.count) {
-		fmt_header(&p.fmt, line, sizeof(line));
-		fputs(line, stdout);
-		fflush(stdout);
-	}
-	rc = session_run(&s);
-	if (o.count && !rc)
-		print_counts(((struct tcpconnect_bpf *)s.skel)->maps.counts, o.json);
-	session_stop(&s);
-	return rc;
+	return tool_main(&tcpconnect_tool, &tcpconnect_bpf_ops, at_exit, argc, argv);
 }

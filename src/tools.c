@@ -6,23 +6,7 @@
  */
 #include "tools.h"
 
-const struct tool_desc tcpconnect_tool = {
-	.name = "tcpconnect",
-	.summary = "Trace active TCP connections: one row per connect attempt.",
-	.banner = "Tracing connect ... Hit Ctrl-C to end",
-	.port_what = "destination",
-	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT,
-	.examples = "  tcpconnect              # trace every TCP connect\n"
-		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
-		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
-		    "  tcpconnect -p 181 -L    # only PID 181, with the local port\n"
-		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
-		    "  tcpconnect -c           # count connects, print a table at exit\n"
-		    "  tcpconnect -j | jq .    # JSON lines\n"
-		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
-};
-
-void tcpconnect_columns(struct formatter *f, const struct opts *o)
+static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 {
 	if (o->timestamp)
 		fmt_add(f, "TIME(s)", 8, 0, F_TIME_S);
@@ -37,3 +21,53 @@ void tcpconnect_columns(struct formatter *f, const struct opts *o)
 	fmt_add(f, "DADDR", 16, 0, F_RADDR);
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
 }
+
+const struct tool_desc tcpconnect_tool = {
+	.name = "tcpconnect",
+	.summary = "Trace active TCP connections: one row per connect attempt.",
+	.banner = "Tracing connect ... Hit Ctrl-C to end",
+	.port_what = "destination",
+	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT,
+	.examples = "  tcpconnect              # trace every TCP connect\n"
+		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
+		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
+		    "  tcpconnect -p 181 -L    # only PID 181, with the local port\n"
+		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
+		    "  tcpconnect -c           # count connects, print a table at exit\n"
+		    "  tcpconnect -j | jq .    # JSON lines\n"
+		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
+	.columns = tcpconnect_columns,
+};
+
+static void tcpaccept_columns(struct formatter *f, const struct opts *o)
+{
+	if (o->time_hms)
+		fmt_add(f, "TIME", 8, 0, F_TIME_HMS);
+	if (o->timestamp)
+		fmt_add(f, "TIME(s)", 8, 0, F_TIME_S);
+	fmt_add(f, "PID", 7, 0, F_PID);
+	fmt_add(f, "COMM", 12, 12, F_COMM);
+	fmt_add(f, "IP", 2, 0, F_IP);
+	fmt_add(f, "RADDR", 16, 0, F_RADDR);
+	fmt_add(f, "RPORT", 5, 0, F_RPORT);
+	fmt_add(f, "LADDR", 16, 0, F_LADDR);
+	fmt_add(f, "LPORT", 5, 0, F_LPORT);
+}
+
+const struct tool_desc tcpaccept_tool = {
+	.name = "tcpaccept",
+	.summary = "Trace passive TCP connections: one row per accepted connection.",
+	.banner = "Tracing TCP accepts ... Hit Ctrl-C to end",
+	.port_what = "local",
+	.flags = TF_PORT | TF_TIME,
+	.examples = "  tcpaccept               # trace every TCP accept\n"
+		    "  tcpaccept -T -t         # add wall-clock time and timestamps\n"
+		    "  tcpaccept -P 80,443     # only connections to local ports 80 and 443\n"
+		    "  tcpaccept -p 181        # only PID 181\n"
+		    "  tcpaccept -6            # IPv6 sockets only\n"
+		    "  tcpaccept -j | jq .     # JSON lines\n"
+		    "  tcpaccept --mntnsmap /sys/fs/bpf/mntns  # mount namespaces in a pinned map\n",
+	.columns = tcpaccept_columns,
+};
+
+

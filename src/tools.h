@@ -7,8 +7,6 @@
 #include "options.h"
 
 extern const struct tool_desc tcpconnect_tool;
-
-/* The table columns a tool shows for the options given. */
-void tcpconnect_columns(struct formatter *f, const struct opts *o);
+extern const struct tool_desc tcpaccept_tool;
 
 #endif

@@ -8,9 +8,10 @@
  *   kprobe:     kprobe + kretprobe on the same functions
  *   tracepoint: sock:inet_sock_set_state CLOSE->SYN_SENT records the caller
  *               (process context, local port not chosen yet); the event is
- *               sent at syscalls:sys_exit_connect, or at the socket's next
- *               state change for connects that do not return through
- *               connect(2) (io_uring, TCP Fast Open, kernel sockets).
+ *               sent at whichever comes first of syscalls:sys_exit_connect,
+ *               the first SYN retransmission (tcp:tcp_retransmit_skb, about
+ *               1 s: a blocking connect to a silent peer) and the socket's
+ *               next state change (io_uring, TCP Fast Open, kernel sockets).
  */
 #include "core.bpf.h"
 
@@ -183,10 +184,11 @@ struct {
 } pending SEC(".maps");
 
 /*
- * Report a pending connect once: whichever of sys_exit_connect and the next
- * state change deletes the entry first sends it.
+ * Report a pending connect once: whichever hook deletes the entry first
+ * sends it. A socket closing without having sent a segment failed inside
+ * tcp_v*_connect() (the other modes see an error return): no row.
  */
-static __always_inline void finish_pending(const struct sock *sk)
+static __always_inline void finish_pending(const struct sock *sk, bool closing)
 {
 	struct event *p = bpf_map_lookup_elem(&pending, &sk);
 	struct event e;
@@ -194,8 +196,11 @@ static __always_inline void finish_pending(const struct sock *sk)
 	if (!p)
 		return;
 	__builtin_memcpy(&e, p, sizeof(e));
-	if (bpf_map_delete_elem(&pending, &sk) == 0)
-		connect_done(&e, sk);
+	if (bpf_map_delete_elem(&pending, &sk))
+		return;
+	if (closing && !BPF_CORE_READ((const struct tcp_sock *)sk, segs_out))
+		return;
+	connect_done(&e, sk);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -207,7 +212,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_SYN_SENT) {
-		finish_pending(sk);
+		finish_pending(sk, newstate == TCP_CLOSE);
 		return 0;
 	}
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
@@ -234,6 +239,13 @@ int tp_sys_exit_connect(struct sys_exit_args *ctx)
 		return 0;
 	sk = *skp;
 	bpf_map_delete_elem(&sk_by_tid, &tid);
-	finish_pending(sk);
+	finish_pending(sk, false);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tp_retransmit, const struct sock *sk)
+{
+	finish_pending(sk, false);
 	return 0;
 }
