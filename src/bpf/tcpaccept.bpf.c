@@ -1,118 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * tcpaccept: one event per accepted TCP connection, in the context of the
- * process that accepted it.
- *
- * The logic is accept_report(); the programs only adapt each mode to it:
- *   fentry:     fexit on inet_csk_accept        \  + the syscall exits below,
- *   kprobe:     kretprobe on inet_csk_accept    /  for accepts that were
- *                                                  already blocked at start
- *   tracepoint: syscalls:sys_exit_accept and sys_exit_accept4 only
- * inet_csk_accept() also serves io_uring accepts; an accept(2) seen by both
- * it and the syscall exit is reported once (see accepted_by_tid).
- * Programs named all_* are loaded in every mode.
+ * process that accepted it. The attach modes are in accept.bpf.h.
  */
 #include "core.bpf.h"
 
-#define IPPROTO_TCP 6
-
-/* The socket each thread's last inet_csk_accept() returned, already reported. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct sock *);
-} accepted_by_tid SEC(".maps");
-
-static __always_inline void accept_report(const struct sock *sk)
+static __always_inline void on_accept(const struct sock *sk)
 {
 	struct event e = {};
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !task_allowed())
-		return;
 	task_fill(&e);
 	e.type = EV_ACCEPT;
 	if (sock_fill(&e, sk) && port_allowed(e.lport))
 		emit(&e);
 }
 
-/* ---- fentry and kprobe modes ---- */
-
-static __always_inline int on_csk_accept_return(struct sock *newsk)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	if (!newsk)
-		return 0;
-	accept_report(newsk);
-	bpf_map_update_elem(&accepted_by_tid, &tid, &newsk, BPF_ANY);
-	return 0;
-}
-
-/* The return value, whatever the function's arity on this kernel. */
-SEC("fexit/inet_csk_accept")
-int BPF_PROG(fexit_csk_accept)
-{
-	__u64 ret = 0;
-
-	bpf_get_func_ret(ctx, &ret);
-	return on_csk_accept_return((struct sock *)ret);
-}
-
-SEC("kretprobe/inet_csk_accept")
-int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
-{
-	return on_csk_accept_return(newsk);
-}
-
-/* ---- every mode ---- */
-
-/* The socket behind the current task's file descriptor fd, or NULL. */
-static __always_inline const struct sock *fd_sock(long fd)
-{
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	/* a socket's file and the socket point at each other */
-	if (!sock || BPF_CORE_READ(sock, file) != f)
-		return NULL;
-	return BPF_CORE_READ(sock, sk);
-}
-
-static __always_inline int on_accept_exit(long ret)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sock **seen = bpf_map_lookup_elem(&accepted_by_tid, &tid);
-	const struct sock *sk = NULL, *reported = NULL;
-
-	if (seen) {
-		reported = *seen;
-		bpf_map_delete_elem(&accepted_by_tid, &tid);
-	}
-	if (ret < 0)
-		return 0;
-	sk = fd_sock(ret);
-	if (sk && sk != reported)
-		accept_report(sk);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int all_sys_exit_accept(struct sys_exit_args *ctx)
-{
-	return on_accept_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int all_sys_exit_accept4(struct sys_exit_args *ctx)
-{
-	return on_accept_exit(ctx->ret);
-}
+#include "accept.bpf.h"

@@ -14,11 +14,7 @@
  *               next state change (io_uring, TCP Fast Open, kernel sockets).
  */
 #include "core.bpf.h"
-
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_CLOSE 7
-#define IPPROTO_TCP 6
+#include "connect.bpf.h"
 
 /* -c: connection counts, kept in the kernel so none is lost to the ring. */
 struct {
@@ -52,19 +48,6 @@ static __always_inline void deliver(const struct event *e)
 		__sync_fetch_and_add(n, 1);
 	else
 		__sync_fetch_and_add(&lost, 1);
-}
-
-/*
- * The caller's identity and the destination, in the caller's context.
- * Returns false when a filter drops the connect.
- */
-static __always_inline bool connect_begin(struct event *e, const struct sock *sk)
-{
-	if (!task_allowed())
-		return false;
-	task_fill(e);
-	e->type = EV_CONNECT;
-	return sock_fill(e, sk) && port_allowed(e->rport);
 }
 
 /*
@@ -174,15 +157,6 @@ int BPF_KRETPROBE(kretprobe_v6_connect, int ret)
 
 /* ---- tracepoint mode ---- */
 
-/* Connects between SYN_SENT and their report, by socket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, const struct sock *);
-	__type(value, struct event);
-} pending SEC(".maps");
-
 /*
  * Report a pending connect once: whichever hook deletes the entry first
  * sends it. A socket closing without having sent a segment failed inside
@@ -190,13 +164,9 @@ struct {
  */
 static __always_inline void finish_pending(const struct sock *sk, bool closing)
 {
-	struct event *p = bpf_map_lookup_elem(&pending, &sk);
 	struct event e;
 
-	if (!p)
-		return;
-	__builtin_memcpy(&e, p, sizeof(e));
-	if (bpf_map_delete_elem(&pending, &sk))
+	if (!connect_take(sk, &e))
 		return;
 	if (closing && !BPF_CORE_READ((const struct tcp_sock *)sk, segs_out))
 		return;
@@ -217,12 +187,8 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
-	if (!connect_begin(&e, sk))
+	if (!connect_begin(&e, sk) || !connect_remember(sk, &e))
 		return 0;
-	if (bpf_map_update_elem(&pending, &sk, &e, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
-		return 0;
-	}
 	tid = e.tid;
 	bpf_map_update_elem(&sk_by_tid, &tid, &sk, BPF_ANY);
 	return 0;
