@@ -8,7 +8,7 @@
 #   make format     clang-format every C file
 #   V=1             show the commands
 
-TOOLS := tcpconnect tcpaccept
+TOOLS := tcpconnect tcpaccept tcptracer
 OUT := build
 
 CC := gcc

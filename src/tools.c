@@ -71,3 +71,42 @@ const struct tool_desc tcpaccept_tool = {
 };
 
 
+
+static void tcptracer_columns(struct formatter *f, const struct opts *o)
+{
+	f->v6_brackets = true;
+	if (o->timestamp && o->verbose)
+		fmt_add(f, "TIME(ns)", 13, 0, F_TIME_NS);
+	else if (o->timestamp)
+		fmt_add(f, "TIME(s)", 8, 0, F_TIME_S);
+	if (o->verbose)
+		fmt_add(f, "TYPE", 12, 0, F_TYPE_WORD);
+	else
+		fmt_add(f, "T", 2, 0, F_TYPE_CHAR);
+	fmt_add(f, "PID", 6, 0, F_PID);
+	fmt_add(f, "COMM", 16, 0, F_COMM);
+	fmt_add(f, "IP", 2, 0, F_IP);
+	fmt_add(f, "SADDR", 16, 0, F_LADDR);
+	fmt_add(f, "DADDR", 16, 0, F_RADDR);
+	fmt_add(f, "SPORT", 6, 0, F_LPORT);
+	fmt_add(f, "DPORT", 6, 0, F_RPORT);
+	if (o->verbose && !o->cfg.netns)
+		fmt_add(f, "NETNS", 8, 0, F_NETNS);
+}
+
+const struct tool_desc tcptracer_tool = {
+	.name = "tcptracer",
+	.summary = "Trace TCP connections that become established: connect (C), accept (A)\n"
+		   "and close (X), one row each.",
+	.banner = "Tracing TCP established connections. Ctrl-C to end.",
+	.port_what = "",
+	.flags = TF_NETNS | TF_VERBOSE,
+	.examples = "  tcptracer               # trace connects, accepts and closes\n"
+		    "  tcptracer -v            # long type names and a NETNS column\n"
+		    "  tcptracer -t            # add timestamps (-v -t: nanoseconds)\n"
+		    "  tcptracer -p 181        # only PID 181\n"
+		    "  tcptracer -N 4026531840 # only this network namespace\n"
+		    "  tcptracer -4            # IPv4 sockets only\n"
+		    "  tcptracer -j | jq .     # JSON lines\n",
+	.columns = tcptracer_columns,
+};

@@ -8,5 +8,6 @@
 
 extern const struct tool_desc tcpconnect_tool;
 extern const struct tool_desc tcpaccept_tool;
+extern const struct tool_desc tcptracer_tool;
 
 #endif
