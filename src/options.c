@@ -163,6 +163,26 @@ const char *shown(const char *s)
 	return buf;
 }
 
+/*
+ * getopt refused arg: a long option it does not know, a long switch given a
+ * value, or an unknown letter (optopt) of a short cluster.
+ */
+static enum parse_result unknown_option(const struct tool_desc *t, FILE *err, const char *arg)
+{
+	char letter[3] = { '-', (char)optopt, '\0' };
+	const char *eq = strchr(arg, '=');
+
+	if (strncmp(arg, "--", 2) != 0)
+		return bad(t, err, "unknown option '%s'", shown(letter));
+	if (eq && optopt) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+		return bad(t, err, "option '%s' takes no value", shown(name));
+	}
+	return bad(t, err, "unknown option '%s'", shown(arg));
+}
+
 /* Which option names a short letter or OPT_* code, for messages. */
 static const char *opt_name(int val)
 {
@@ -227,15 +247,17 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 	shortopts[ns] = '\0';
 
 	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		const char *arg = optarg;
+	optind = 0; /* glibc: 0, not 1, also forgets a half-read "-xy" */
+	for (;;) {
+		int at = optind ? optind : 1; /* the argument getopt looks at */
+		const char *arg;
 
-		if (c == '?') {
-			if (optopt > 0 && optopt < 0x100)
-				return bad(t, err, "unknown option '-%c'", optopt);
-			return bad(t, err, "unknown option '%s'", shown(argv[optind - 1]));
-		}
+		c = getopt_long(argc, argv, shortopts, longopts, NULL);
+		if (c == -1)
+			break;
+		arg = optarg;
+		if (c == '?')
+			return unknown_option(t, err, at < argc ? argv[at] : "");
 		if (c == ':')
 			return bad(t, err, "option '%s' needs a value", shown(argv[optind - 1]));
 		/* a value given twice is ambiguous; switches may repeat */
