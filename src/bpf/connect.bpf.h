@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Active opens, for every tool that reports them: the caller's identity is
- * taken when the connect starts (in its context) and kept by socket until
- * the tool reports the connect.
+ * taken in its context and kept by socket until the tool reports the
+ * connect. The including file defines on_connect_return(sk, ret), called
+ * in the caller's context when tcp_v4_connect()/tcp_v6_connect() returns
+ * (fentry and kprobe modes: the programs at the end of this file).
  */
 #ifndef CONNECT_BPF_H
 #define CONNECT_BPF_H
@@ -51,6 +53,93 @@ static __always_inline bool connect_take(const struct sock *sk, struct event *e)
 		return false;
 	__builtin_memcpy(e, p, sizeof(*e));
 	return bpf_map_delete_elem(&pending, &sk) == 0;
+}
+
+/*
+ * tcp_v6_connect() hands IPv4-mapped destinations to tcp_v4_connect() on the
+ * same AF_INET6 socket: those are reported once, from the v6 side.
+ */
+static __always_inline bool is_inet6(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6;
+}
+
+/* The socket each thread is connecting, between two of its hooks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct sock *);
+} sk_by_tid SEC(".maps");
+
+static __always_inline int remember_sk(const struct sock *sk)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&sk_by_tid, &tid, &sk, BPF_ANY);
+	return 0;
+}
+
+/* The socket this thread is connecting; with v4 only, keep a v6 one. */
+static __always_inline struct sock *take_sk(bool v4)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sock **skp = bpf_map_lookup_elem(&sk_by_tid, &tid);
+	struct sock *sk;
+
+	if (!skp)
+		return NULL;
+	sk = *skp;
+	if (v4 && is_inet6(sk))
+		return NULL;
+	bpf_map_delete_elem(&sk_by_tid, &tid);
+	return sk;
+}
+
+static __always_inline int on_connect_return(struct sock *sk, int ret);
+
+/* ---- fentry mode ---- */
+
+SEC("fexit/tcp_v4_connect")
+int BPF_PROG(fexit_v4_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
+{
+	return is_inet6(sk) ? 0 : on_connect_return(sk, ret);
+}
+
+SEC("fexit/tcp_v6_connect")
+int BPF_PROG(fexit_v6_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
+{
+	return on_connect_return(sk, ret);
+}
+
+/* ---- kprobe mode ---- */
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+{
+	return is_inet6(sk) ? 0 : remember_sk(sk);
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int BPF_KRETPROBE(kretprobe_v4_connect, int ret)
+{
+	struct sock *sk = take_sk(true);
+
+	return sk ? on_connect_return(sk, ret) : 0;
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+{
+	return remember_sk(sk);
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int BPF_KRETPROBE(kretprobe_v6_connect, int ret)
+{
+	struct sock *sk = take_sk(false);
+
+	return sk ? on_connect_return(sk, ret) : 0;
 }
 
 #endif

@@ -62,8 +62,7 @@ static __always_inline void connect_done(struct event *e, const struct sock *sk)
 		deliver(e);
 }
 
-/* ---- fentry mode ---- */
-
+/* fentry and kprobe modes: the programs are in connect.bpf.h */
 static __always_inline int on_connect_return(struct sock *sk, int ret)
 {
 	struct event e = {};
@@ -71,88 +70,6 @@ static __always_inline int on_connect_return(struct sock *sk, int ret)
 	if (ret == 0 && connect_begin(&e, sk))
 		connect_done(&e, sk);
 	return 0;
-}
-
-/*
- * tcp_v6_connect() hands IPv4-mapped destinations to tcp_v4_connect() on the
- * same AF_INET6 socket: report those once, from the v6 side.
- */
-static __always_inline bool is_inet6(const struct sock *sk)
-{
-	return BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6;
-}
-
-SEC("fexit/tcp_v4_connect")
-int BPF_PROG(fexit_v4_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
-{
-	return is_inet6(sk) ? 0 : on_connect_return(sk, ret);
-}
-
-SEC("fexit/tcp_v6_connect")
-int BPF_PROG(fexit_v6_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
-{
-	return on_connect_return(sk, ret);
-}
-
-/* ---- kprobe mode ---- */
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct sock *);
-} sk_by_tid SEC(".maps");
-
-static __always_inline int remember_sk(struct sock *sk)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	bpf_map_update_elem(&sk_by_tid, &tid, &sk, BPF_ANY);
-	return 0;
-}
-
-/* The socket this thread is connecting; with v4 only, keep a v6 one. */
-static __always_inline struct sock *take_sk(bool v4)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sock **skp = bpf_map_lookup_elem(&sk_by_tid, &tid);
-	struct sock *sk;
-
-	if (!skp)
-		return NULL;
-	sk = *skp;
-	if (v4 && is_inet6(sk))
-		return NULL;
-	bpf_map_delete_elem(&sk_by_tid, &tid);
-	return sk;
-}
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	return is_inet6(sk) ? 0 : remember_sk(sk);
-}
-
-SEC("kretprobe/tcp_v4_connect")
-int BPF_KRETPROBE(kretprobe_v4_connect, int ret)
-{
-	struct sock *sk = take_sk(true);
-
-	return sk ? on_connect_return(sk, ret) : 0;
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	return remember_sk(sk);
-}
-
-SEC("kretprobe/tcp_v6_connect")
-int BPF_KRETPROBE(kretprobe_v6_connect, int ret)
-{
-	struct sock *sk = take_sk(false);
-
-	return sk ? on_connect_return(sk, ret) : 0;
 }
 
 /* ---- tracepoint mode ---- */
@@ -214,4 +131,70 @@ int BPF_PROG(tp_retransmit, const struct sock *sk)
 {
 	finish_pending(sk, false);
 	return 0;
+}
+
+/* ---- -d: DNS answers, in every mode ---- */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, DNS_RINGBUF_BYTES);
+} dns_events SEC(".maps");
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_UDP 17
+
+/*
+ * Every UDP datagram from port 53 a local socket receives: the DNS responses
+ * resolvers get, on connected or unconnected sockets, IPv4 or IPv6, in any
+ * network namespace (attached to the root of the cgroup v2 hierarchy, which
+ * holds every socket). The payload goes to userspace, which parses it. The
+ * data starts at the IP header; the packet is always let through.
+ */
+SEC("cgroup_skb/ingress")
+int all_dns_ingress(struct __sk_buff *skb)
+{
+	struct dns_record *r;
+	__u64 udp_off, n, avail;
+	__u8 b[2];
+	__be16 port, ulen;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		if (bpf_skb_load_bytes(skb, 0, b, 1) || bpf_skb_load_bytes(skb, 9, b + 1, 1) ||
+		    b[1] != IPPROTO_UDP)
+			return 1;
+		udp_off = (b[0] & 0x0f) * 4;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		if (bpf_skb_load_bytes(skb, 6, b, 1) || b[0] != IPPROTO_UDP)
+			return 1;
+		udp_off = 40;
+	} else {
+		return 1;
+	}
+	if (bpf_skb_load_bytes(skb, udp_off, &port, 2) || port != bpf_htons(53) ||
+	    bpf_skb_load_bytes(skb, udp_off + 4, &ulen, 2))
+		return 1;
+	n = bpf_ntohs(ulen);
+	avail = skb->len;
+	if (n <= 8 || avail <= udp_off + 8)
+		return 1;
+	n -= 8;
+	avail -= udp_off + 8;
+	if (n > avail)
+		n = avail;
+	if (n > DNS_PAYLOAD_MAX)
+		n = DNS_PAYLOAD_MAX; /* the answers of plain and EDNS responses fit */
+	if (n < 1)
+		return 1;
+	r = bpf_ringbuf_reserve(&dns_events, sizeof(*r), 0);
+	if (!r) {
+		__sync_fetch_and_add(&lost, 1);
+		return 1;
+	}
+	r->ts_ns = bpf_ktime_get_boot_ns();
+	r->len = n;
+	if (bpf_skb_load_bytes(skb, udp_off + 8, r->data, n))
+		r->len = 0;
+	bpf_ringbuf_submit(r, 0);
+	return 1;
 }

@@ -4,34 +4,42 @@
  * become established while tracing, each once.
  *
  * The logic is in four inline bodies; each attach mode only calls them:
- *   connect start  tcp_v4/v6_connect entry, or CLOSE->SYN_SENT: the caller
+ *   connect start  tcp_v4/v6_connect returning 0 (connect.bpf.h), or
+ *                  CLOSE->SYN_SENT: the caller
  *   state change   tcp_set_state, or sock:inet_sock_set_state:
  *                  SYN_SENT->ESTABLISHED sends C with the caller's identity
  *   accept         accept.bpf.h: A, in the accepting process
- *   close          tcp_close entry, or a state change made inside tcp_close
- *                  (the socket's struct socket no longer points back at it):
- *                  X, in the process that closed, for connections with a C
- *                  or an A only
+ *   close          tcp_close entry; in tracepoint mode a state change made
+ *                  inside tcp_close (the socket's file has no reference left)
+ *                  or, for a socket the kernel had closed already, its
+ *                  destruction (tcp:tcp_destroy_sock): X, in the process
+ *                  that closed, for connections with a C or an A only
  * Every socket that leaves SYN_SENT or gets its X leaves the maps.
  */
 #include "core.bpf.h"
 #include "connect.bpf.h"
 
-/* Connections reported by C or A and not closed yet. */
+/* A connection reported by C or A and not closed yet. */
+struct open_conn {
+	struct event row; /* its C or A */
+	struct socket *sock; /* the socket it belonged to then */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, const struct sock *);
-	__type(value, __u8);
+	__type(value, struct open_conn);
 } established SEC(".maps");
 
 /* Report e and remember the connection for its X (a full map is a loss). */
 static __always_inline void opened(const struct sock *sk, const struct event *e)
 {
-	__u8 one = 1;
+	struct open_conn c = { .sock = BPF_CORE_READ(sk, sk_socket) };
 
-	if (bpf_map_update_elem(&established, &sk, &one, BPF_ANY)) {
+	c.row = *e;
+	if (bpf_map_update_elem(&established, &sk, &c, BPF_ANY)) {
 		__sync_fetch_and_add(&lost, 1);
 		return;
 	}
@@ -46,6 +54,14 @@ static __always_inline void connect_start(const struct sock *sk)
 		connect_remember(sk, &e);
 }
 
+/* fentry and kprobe modes: called by the programs of connect.bpf.h */
+static __always_inline int on_connect_return(struct sock *sk, int ret)
+{
+	if (ret == 0)
+		connect_start(sk);
+	return 0;
+}
+
 static __always_inline void state_change(const struct sock *sk, int oldstate, int newstate)
 {
 	struct event e;
@@ -53,6 +69,7 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 	if (oldstate != TCP_SYN_SENT || !connect_take(sk, &e))
 		return;
 	/* a refused or timed-out connect leaves nothing behind */
+	e.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
 	if (newstate == TCP_ESTABLISHED && sock_fill(&e, sk))
 		opened(sk, &e);
 }
@@ -69,13 +86,29 @@ static __always_inline void on_accept(const struct sock *sk)
 
 #include "accept.bpf.h"
 
-static __always_inline void closing(const struct sock *sk)
+/*
+ * X for sk if it had a C or an A: by the current task when it is the one
+ * closing, else (kernel sockets, destroyed from softirq) by the process its
+ * C or A named.
+ */
+static __always_inline void closing(const struct sock *sk, bool by_current)
 {
+	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
 	struct event e = {};
 
-	if (bpf_map_delete_elem(&established, &sk) || !task_allowed())
+	if (!c)
 		return;
-	task_fill(&e);
+	if (!by_current)
+		__builtin_memcpy(&e, &c->row, sizeof(e));
+	if (bpf_map_delete_elem(&established, &sk))
+		return; /* somebody else reported it */
+	if (by_current) {
+		if (!task_allowed())
+			return;
+		task_fill(&e);
+	} else {
+		e.ts_ns = bpf_ktime_get_boot_ns();
+	}
 	e.type = EV_CLOSE;
 	if (sock_fill(&e, sk))
 		emit(&e);
@@ -87,17 +120,17 @@ struct file___old {
 } __attribute__((preserve_access_index));
 
 /*
- * Is the socket being released by tcp_close()? Its file has dropped its last
+ * Is so, the socket of sk, being released (by close(2) of its last file
+ * descriptor, or its process exiting)? Its file has dropped its last
  * reference by then (__fput runs tcp_close), while shutdown(2) and softirq
  * state changes happen with the file still referenced, or after the socket
- * was orphaned (no sk_socket any more).
+ * was orphaned.
  */
-static __always_inline bool in_close(const struct sock *sk)
+static __always_inline bool released(const struct socket *so, const struct sock *sk)
 {
-	struct socket *so = BPF_CORE_READ(sk, sk_socket);
 	struct file *f = so ? BPF_CORE_READ(so, file) : NULL;
 
-	if (!f)
+	if (!f || BPF_CORE_READ(so, sk) != sk)
 		return false;
 	if (bpf_core_field_exists(f->f_ref))
 		/* file_ref_t: 0 is one reference, negative is none (dead) */
@@ -106,20 +139,6 @@ static __always_inline bool in_close(const struct sock *sk)
 }
 
 /* ---- fentry mode ---- */
-
-SEC("fentry/tcp_v4_connect")
-int BPF_PROG(fentry_v4_connect, struct sock *sk)
-{
-	connect_start(sk);
-	return 0;
-}
-
-SEC("fentry/tcp_v6_connect")
-int BPF_PROG(fentry_v6_connect, struct sock *sk)
-{
-	connect_start(sk);
-	return 0;
-}
 
 SEC("fentry/tcp_set_state")
 int BPF_PROG(fentry_set_state, struct sock *sk, int state)
@@ -131,25 +150,11 @@ int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 SEC("fentry/tcp_close")
 int BPF_PROG(fentry_close, struct sock *sk)
 {
-	closing(sk);
+	closing(sk, true);
 	return 0;
 }
 
 /* ---- kprobe mode ---- */
-
-SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
-{
-	connect_start(sk);
-	return 0;
-}
-
-SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
-{
-	connect_start(sk);
-	return 0;
-}
 
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
@@ -161,7 +166,7 @@ int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 SEC("kprobe/tcp_close")
 int BPF_KPROBE(kprobe_close, struct sock *sk)
 {
-	closing(sk);
+	closing(sk, true);
 	return 0;
 }
 
@@ -176,7 +181,24 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 		connect_start(sk);
 	else
 		state_change(sk, oldstate, newstate);
-	if (in_close(sk))
-		closing(sk);
+	if (released(BPF_CORE_READ(sk, sk_socket), sk))
+		closing(sk, true);
+	return 0;
+}
+
+/*
+ * A socket already in CLOSE (reset by the peer, timed out) changes state no
+ * more when its owner closes it: it is destroyed then, orphaned already but
+ * while its old socket is being released. Kernel sockets (no file) and
+ * sockets destroyed later from softirq get an X by the process of their C
+ * or A.
+ */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(tp_destroy_sock, const struct sock *sk)
+{
+	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
+
+	if (c)
+		closing(sk, released(c->sock, sk));
 	return 0;
 }
