@@ -28,7 +28,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -Ivmlinux $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
-LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c
+LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 
 ifeq ($(V),1)
@@ -39,7 +39,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test unit e2e deps vmlinux install format clean
+.PHONY: all test unit e2e deps vmlinux install format clean bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -96,5 +96,12 @@ format:
 
 clean:
 	$(Q)rm -rf $(OUT)
+
+# make bench (root): the connection-storm benchmark (bench/run says what it
+# measures); BENCH_SECONDS=3 BENCH_PAIRS=5 BENCH_ONLY=regex PEERS=1
+bench: all
+	$(call msg,CC,$(OUT)/storm)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/storm.c -o $(OUT)/storm
+	$(Q)$(PYTHON) bench/run
 
 -include $(wildcard $(OUT)/*.d)

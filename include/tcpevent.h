@@ -37,6 +37,17 @@ struct event {
 	char comm[TASK_COMM_LEN];
 };
 
+/* tcpconnect -d: the start of a DNS response as a resolver read it */
+#define DNS_PAYLOAD_MAX 1024 /* a power of two */
+#define DNS_RINGBUF_BYTES (1u << 18)
+
+struct dns_record {
+	__u64 ts_ns; /* CLOCK_BOOTTIME, when it was copied to the reader */
+	__u32 len; /* bytes of data[] that are valid */
+	__u32 pad;
+	__u8 data[DNS_PAYLOAD_MAX]; /* the UDP payload: the DNS message */
+};
+
 /* tcpconnect -c: one counter per (family, laddr, raddr, rport) */
 struct count_key {
 	__u8 laddr[16];

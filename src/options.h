@@ -42,6 +42,8 @@ struct tool_desc {
 	/* the table columns for the options given */
 	void (*columns)(struct formatter *f, const struct opts *o);
 	const char *extra_key; /* JSON key of an F_EXTRA column, if any */
+	/* whether program name is wanted with these options (NULL: all are) */
+	bool (*want_prog)(const struct opts *o, const char *name);
 };
 
 struct opts {

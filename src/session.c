@@ -5,6 +5,7 @@
  * loss reporting and teardown.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -218,6 +219,43 @@ static int ensure_tracefs(struct session *s, char *why, size_t len)
 	return 0;
 }
 
+/* The root of the cgroup v2 hierarchy: every socket of the system is below it. */
+static int cgroup2_root(void)
+{
+	FILE *f = fopen("/proc/self/mounts", "r");
+	char dev[256], dir[4096], type[64];
+	int fd = -1;
+
+	if (!f)
+		return -1;
+	while (fd < 0 && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
+		if (!strcmp(type, "cgroup2"))
+			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fclose(f);
+	if (fd < 0)
+		errno = ENOENT;
+	return fd;
+}
+
+static struct bpf_link *attach_prog(struct session *s, struct bpf_program *p)
+{
+	struct bpf_link *l;
+	int fd, err;
+
+	if (bpf_program__type(p) != BPF_PROG_TYPE_CGROUP_SKB)
+		return bpf_program__attach(p);
+	fd = cgroup2_root();
+	if (fd < 0) {
+		debug(s, "no cgroup v2 hierarchy is mounted");
+		return NULL;
+	}
+	l = bpf_program__attach_cgroup(p, fd);
+	err = errno;
+	close(fd);
+	errno = err;
+	return l;
+}
+
 static void detach(struct session *s)
 {
 	ring_buffer__free(s->rb);
@@ -298,7 +336,8 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		goto out;
 	}
 	bpf_object__for_each_program (p, s->obj) {
-		bool on = prog_in_mode(p, m);
+		bool on = prog_in_mode(p, m) &&
+			  (!s->tool->want_prog || s->tool->want_prog(s->opts, bpf_program__name(p)));
 
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
@@ -329,7 +368,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 
 		if (!bpf_program__autoload(p))
 			continue;
-		l = bpf_program__attach(p);
+		l = attach_prog(s, p);
 		if (!l) {
 			err = -errno;
 			if (m == ATTACH_KPROBE && !kernel_has_kprobes())
@@ -492,6 +531,8 @@ int session_run(struct session *s)
 		}
 		for (i = 0; i < n; i++)
 			out_gone |= evs[i].data.fd == STDOUT_FILENO;
+		if (s->before_batch)
+			s->before_batch(s);
 		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
 			rc = fail(s, 1, "reading the ring buffer failed");
 			break;
@@ -500,6 +541,8 @@ int session_run(struct session *s)
 			goto out; /* nobody reads any more: leave quietly */
 		report_lost(s, &last_warn);
 	}
+	if (s->before_batch)
+		s->before_batch(s);
 	ring_buffer__consume(s->rb);
 	flush_out();
 out:

@@ -62,6 +62,8 @@ struct session {
 	__u64 lost_reported;
 	event_fn fn;
 	void *ctx;
+	/* called before each batch of events is read (NULL: nothing) */
+	void (*before_batch)(struct session *s);
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "dns.h"
 #include "format.h"
 #include "tool_main.h"
 #include "tools.h"
@@ -36,8 +37,7 @@ static void print_counts(struct bpf_map *map, bool json)
 
 	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
 		if (n == cap) {
-			struct counted *more =
-				realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
+			struct counted *more = realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
 
 			if (!more)
 				break;
@@ -63,13 +63,79 @@ static void print_counts(struct bpf_map *map, bool json)
 }
 
 /* -c: the counts the kernel kept, printed once tracing stopped */
-static void at_exit(struct session *s, const struct opts *o)
+static void stopping(struct session *s, const struct opts *o)
 {
 	if (o->count)
 		print_counts(((struct tcpconnect_bpf *)s->skel)->maps.counts, o->json);
 }
 
+/* ---- -d ---- */
+
+static struct dns_cache *dns_cache;
+static struct ring_buffer *dns_rb;
+
+static void remember_answer(void *ctx, const char *qname, int family, const uint8_t *addr)
+{
+	const struct dns_record *r = ctx;
+
+	dns_cache_put(dns_cache, family, addr, qname, r->ts_ns);
+}
+
+static int on_dns(void *ctx, void *data, size_t size)
+{
+	const struct dns_record *r = data;
+
+	(void)ctx;
+	if (size >= sizeof(*r) && r->len <= DNS_PAYLOAD_MAX)
+		dns_parse_response(r->data, r->len, remember_answer, (void *)r);
+	return 0;
+}
+
+/* Every answer read so far is in the cache before a connect is looked up. */
+static void drain_dns(struct session *s)
+{
+	(void)s;
+	ring_buffer__consume(dns_rb);
+}
+
+static const char *query_of(const struct event *e)
+{
+	static char text[DNS_NAME_MAX + 32];
+
+	if (!dns_rb)
+		return NULL;
+	drain_dns(NULL);
+	dns_query_text(dns_cache, e->family, e->raddr, e->ts_ns, text, sizeof(text));
+	return text;
+}
+
+static int started(struct session *s, const struct opts *o)
+{
+	struct tcpconnect_bpf *skel = s->skel;
+
+	if (!o->dns)
+		return 0;
+	dns_cache = dns_cache_new();
+	dns_rb = ring_buffer__new(bpf_map__fd(skel->maps.dns_events), on_dns, NULL, NULL);
+	if (!dns_cache || !dns_rb) {
+		fprintf(stderr, "%s: cannot set up the DNS answer cache (%s)\n", s->tool->name,
+			strerror(errno));
+		return 1;
+	}
+	s->before_batch = drain_dns;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	return tool_main(&tcpconnect_tool, &tcpconnect_bpf_ops, at_exit, argc, argv);
+	static const struct tool_hooks hooks = {
+		.started = started,
+		.extra = query_of,
+		.stopping = stopping,
+	};
+	int rc = tool_main(&tcpconnect_tool, &tcpconnect_bpf_ops, &hooks, argc, argv);
+
+	ring_buffer__free(dns_rb);
+	dns_cache_free(dns_cache);
+	return rc;
 }

@@ -7,22 +7,25 @@
 struct printer {
 	struct formatter fmt;
 	bool json;
+	const struct tool_hooks *hooks;
 };
 
 static int print_event(void *ctx, const struct event *e)
 {
 	struct printer *p = ctx;
+	const char *extra = p->hooks->extra ? p->hooks->extra(e) : NULL;
 	char line[LINE_MAX_BYTES];
-	size_t n = p->json ? fmt_json(&p->fmt, e, NULL, line, sizeof(line)) :
-			     fmt_row(&p->fmt, e, NULL, line, sizeof(line));
+	size_t n = p->json ? fmt_json(&p->fmt, e, extra, line, sizeof(line)) :
+			     fmt_row(&p->fmt, e, extra, line, sizeof(line));
 
 	fwrite(line, 1, n, stdout);
 	return 0;
 }
 
-int tool_main(const struct tool_desc *t, const struct skel_ops *ops, at_exit_fn at_exit,
-	      int argc, char **argv)
+int tool_main(const struct tool_desc *t, const struct skel_ops *ops,
+	      const struct tool_hooks *hooks, int argc, char **argv)
 {
+	static const struct tool_hooks none;
 	static char outbuf[1 << 16];
 	struct printer p;
 	struct session s;
@@ -36,18 +39,23 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, at_exit_fn 
 	fmt_init(&p.fmt);
 	p.fmt.extra_key = t->extra_key;
 	p.json = o.json;
+	p.hooks = hooks ? hooks : &none;
 	t->columns(&p.fmt, &o);
 	rc = session_start(&s, t, &o, ops, print_event, &p);
 	if (rc)
 		return rc;
+	if (p.hooks->started && (rc = p.hooks->started(&s, &o))) {
+		session_stop(&s);
+		return rc;
+	}
 	if (!o.json && !o.count) {
 		fmt_header(&p.fmt, line, sizeof(line));
 		fputs(line, stdout);
 		fflush(stdout);
 	}
 	rc = session_run(&s);
-	if (at_exit && !rc)
-		at_exit(&s, &o);
+	if (p.hooks->stopping && !rc)
+		p.hooks->stopping(&s, &o);
 	session_stop(&s);
 	return rc;
 }

@@ -4,14 +4,21 @@
 
 #include "session.h"
 
-/* Called after tracing stopped, before teardown (tcpconnect -c prints here). */
-typedef void (*at_exit_fn)(struct session *s, const struct opts *o);
+/* What a tool adds to the shared main(); every member may be NULL. */
+struct tool_hooks {
+	/* attached, before the first event: 0, or an exit status */
+	int (*started)(struct session *s, const struct opts *o);
+	/* the F_EXTRA column's text for e (NULL: none) */
+	const char *(*extra)(const struct event *e);
+	/* tracing stopped, before teardown (tcpconnect -c prints here) */
+	void (*stopping)(struct session *s, const struct opts *o);
+};
 
 /*
  * A whole tool: parse the options, load and attach, print the header and the
  * events as table rows or JSON lines, tear down. Returns the exit status.
  */
-int tool_main(const struct tool_desc *t, const struct skel_ops *ops, at_exit_fn at_exit,
-	      int argc, char **argv);
+int tool_main(const struct tool_desc *t, const struct skel_ops *ops,
+	      const struct tool_hooks *hooks, int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  * table columns. Widths follow the bcc tools; a column is padded to its
  * width and followed by one space, so wide values never run together.
  */
+#include <string.h>
 #include "tools.h"
 
 static void tcpconnect_columns(struct formatter *f, const struct opts *o)
@@ -20,6 +21,14 @@ static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 		fmt_add(f, "LPORT", 6, 0, F_LPORT);
 	fmt_add(f, "DADDR", 16, 0, F_RADDR);
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
+	if (o->dns)
+		fmt_add(f, "QUERY", 0, 0, F_EXTRA);
+}
+
+/* The DNS capture (all_dns_*) only runs with -d. */
+static bool tcpconnect_want_prog(const struct opts *o, const char *name)
+{
+	return o->dns || strncmp(name, "all_dns_", 8) != 0;
 }
 
 const struct tool_desc tcpconnect_tool = {
@@ -27,16 +36,19 @@ const struct tool_desc tcpconnect_tool = {
 	.summary = "Trace active TCP connections: one row per connect attempt.",
 	.banner = "Tracing connect ... Hit Ctrl-C to end",
 	.port_what = "destination",
-	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT,
+	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT | TF_DNS,
 	.examples = "  tcpconnect              # trace every TCP connect\n"
 		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
 		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
 		    "  tcpconnect -p 181 -L    # only PID 181, with the local port\n"
 		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
 		    "  tcpconnect -c           # count connects, print a table at exit\n"
+		    "  tcpconnect -d           # with the DNS name that was looked up\n"
 		    "  tcpconnect -j | jq .    # JSON lines\n"
 		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
 	.columns = tcpconnect_columns,
+	.extra_key = "query",
+	.want_prog = tcpconnect_want_prog,
 };
 
 static void tcpaccept_columns(struct formatter *f, const struct opts *o)
