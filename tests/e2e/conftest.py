@@ -1,0 +1,541 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""
+End-to-end test support: the test process moves into a network namespace of
+its own (lo up, IPv4 and IPv6), runs the real tools from build/, and creates
+real TCP traffic from child processes whose identity (PID, TID, UID, COMM)
+and socket addresses it knows exactly.
+"""
+import ctypes
+import itertools
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+BPFFS = "/sys/fs/bpf"
+CGROUP2 = "/sys/fs/cgroup/unified"
+
+TOOLS = ["tcpconnect", "tcpaccept", "tcptracer"]
+NOBODY = 65534
+
+libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+PR_SET_NAME = 15
+
+
+def _check(rc, what):
+    if rc != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "%s: %s" % (what, os.strerror(e)))
+
+
+def unshare(flags):
+    _check(libc.unshare(flags), "unshare")
+
+
+def setns(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        _check(libc.setns(fd, 0), "setns")
+    finally:
+        os.close(fd)
+
+
+def set_comm(name):
+    _check(libc.prctl(PR_SET_NAME, name.encode(), 0, 0, 0), "prctl")
+
+
+def netns_inode(pid="self"):
+    return os.stat("/proc/%s/ns/net" % pid).st_ino
+
+
+def new_netns():
+    """Move the calling process into a fresh network namespace, lo up."""
+    unshare(CLONE_NEWNET)
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+
+
+def is_mounted(path):
+    with open("/proc/self/mounts") as f:
+        return any(line.split()[1] == path for line in f)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_netns():
+    """All tests run in a network namespace of their own."""
+    if os.geteuid() != 0:
+        pytest.exit("the end-to-end tests need root", returncode=1)
+    new_netns()
+    return netns_inode()
+
+
+@pytest.fixture(scope="session")
+def bpffs():
+    if not is_mounted(BPFFS):
+        subprocess.run(["mount", "-t", "bpf", "bpf", BPFFS], check=True)
+    return BPFFS
+
+
+# ---------------------------------------------------------------- children
+
+
+class Child:
+    """
+    A forked process that runs actions on request and reports what its
+    sockets know. Created before the tool starts (so -p can name it), it
+    waits for commands on a pipe.
+    """
+
+    def __init__(self, comm="tcpt-client", uid=None, cgroup=None, new_mntns=False,
+                 netns_path=None):
+        self.cmd_r, self.cmd_w = os.pipe()
+        self.res_r, self.res_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            try:
+                os.close(self.cmd_w)
+                os.close(self.res_r)
+                if netns_path:
+                    setns(netns_path)
+                if new_mntns:
+                    unshare(CLONE_NEWNS)
+                if cgroup:
+                    with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+                        f.write(str(os.getpid()))
+                set_comm(comm)
+                if uid is not None:
+                    os.setresgid(uid, uid, uid)
+                    os.setresuid(uid, uid, uid)
+                self._serve()
+            finally:
+                os._exit(0)
+        os.close(self.cmd_r)
+        os.close(self.res_w)
+        self.comm = comm
+        self.uid = 0 if uid is None else uid
+        self.info = self.call("info")
+
+    # in the child
+    def _serve(self):
+        rf = os.fdopen(self.cmd_r)
+        wf = os.fdopen(self.res_w, "w")
+        keep = []
+        for line in rf:
+            req = json.loads(line)
+            try:
+                res = getattr(actions, req["op"])(keep, *req["args"])
+            except Exception as e:  # report to the parent
+                res = {"error": repr(e)}
+            wf.write(json.dumps(res) + "\n")
+            wf.flush()
+
+    def send(self, op, *args):
+        """Ask for op without waiting for its answer (see recv)."""
+        os.write(self.cmd_w, (json.dumps({"op": op, "args": args}) + "\n").encode())
+        self.pending = op
+
+    def recv(self, timeout=30):
+        buf = b""
+        while not buf.endswith(b"\n"):
+            r, _, _ = select.select([self.res_r], [], [], timeout)
+            assert r, "child %d did not answer %s" % (self.pid, self.pending)
+            chunk = os.read(self.res_r, 1 << 20)
+            assert chunk, "child %d died during %s" % (self.pid, self.pending)
+            buf += chunk
+        res = json.loads(buf)
+        if isinstance(res, dict) and "error" in res:
+            raise AssertionError("child %s failed: %s" % (self.pending, res["error"]))
+        return res
+
+    def call(self, op, *args):
+        self.send(op, *args)
+        return self.recv()
+
+    def threads_in_syscall(self, nrs):
+        """TIDs of our threads blocked right now in one of the syscalls nrs."""
+        tids = []
+        for tid in os.listdir("/proc/%d/task" % self.pid):
+            try:
+                with open("/proc/%d/task/%s/syscall" % (self.pid, tid)) as f:
+                    nr = f.read().split()[0]
+            except OSError:
+                continue
+            if nr.isdigit() and int(nr) in nrs:
+                tids.append(int(tid))
+        return tids
+
+    def wait_blocked(self, nrs, n, timeout=10):
+        end = time.monotonic() + timeout
+        while len(self.threads_in_syscall(nrs)) < n:
+            assert time.monotonic() < end, "threads of %d not blocked in %s" % (self.pid, nrs)
+            time.sleep(0.02)
+
+    def close(self):
+        if self.cmd_w is None:
+            return
+        # other children hold copies of our pipe: no EOF to wait for
+        os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        os.close(self.cmd_w)
+        os.close(self.res_r)
+        self.cmd_w = None
+
+
+SYS_ACCEPT = 43  # x86_64
+SYS_ACCEPT4 = 288
+SOCK_NONBLOCK = 0o4000
+listeners = {}  # port -> listening socket, in a child
+
+
+def sockname(s):
+    a = s.getsockname()
+    return a[0], a[1]
+
+
+class actions:
+    """What a Child can be asked to do. Each returns JSON-able facts."""
+
+    @staticmethod
+    def info(keep):
+        with open("/proc/self/comm") as f:
+            comm = f.read().rstrip("\n")
+        return {
+            "pid": os.getpid(),
+            "tid": threading.get_native_id(),
+            "uid": os.getuid(),
+            "comm": comm,
+            "netns": os.stat("/proc/self/ns/net").st_ino,
+            "mntns": os.stat("/proc/self/ns/mnt").st_ino,
+        }
+
+    @staticmethod
+    def listen(keep, addr, backlog=128):
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, 0))
+        s.listen(backlog)
+        keep.append(s)
+        listeners[s.getsockname()[1]] = s
+        return s.getsockname()[1]
+
+    @staticmethod
+    def accept(keep, port, n=1, how="accept4", nonblock=False):
+        """
+        n threads each accept one connection on the listener of port, with the
+        raw accept(2) or accept4(2) syscall, on a blocking or non-blocking
+        listener. Returns what each accepted socket knows, and its thread.
+        """
+        lsock = listeners[port]
+        lsock.setblocking(not nonblock)
+        out = []
+        lock = threading.Lock()
+
+        def one():
+            while True:
+                if nonblock:
+                    select.select([lsock], [], [], 30)
+                if how == "accept":
+                    fd = libc.syscall(SYS_ACCEPT, lsock.fileno(), None, None)
+                else:
+                    fd = libc.syscall(SYS_ACCEPT4, lsock.fileno(), None, None,
+                                      SOCK_NONBLOCK if nonblock else 0)
+                if fd >= 0 or ctypes.get_errno() not in (11, 4):  # EAGAIN, EINTR
+                    break
+            assert fd >= 0, os.strerror(ctypes.get_errno())
+            s = socket.socket(fileno=fd)
+            keep.append(s)
+            with lock:
+                out.append({"tid": threading.get_native_id(), "fd": fd,
+                            "laddr": sockname(s)[0], "lport": sockname(s)[1],
+                            "raddr": s.getpeername()[0], "rport": s.getpeername()[1]})
+
+        threads = [threading.Thread(target=one) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    @staticmethod
+    def free_port(keep, addr):
+        """A port with nobody listening (bound, then released)."""
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        s.bind((addr, 0))
+        port = s.getsockname()[1]
+        s.close()
+        return port
+
+    @staticmethod
+    def connect(keep, addr, port, family=None, nonblock=False):
+        """
+        One connect(2). Returns the local and remote end as the socket sees
+        them right after the call, and the outcome.
+        """
+        fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
+            family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        if nonblock:
+            s.setblocking(False)
+        err = s.connect_ex((addr, port))
+        local = s.getsockname()
+        keep.append(s)
+        laddr = local[0]
+        if err and laddr in ("0.0.0.0", "::"):
+            # A refused connect unbinds the source address before connect()
+            # returns; on loopback the kernel picked the destination itself.
+            assert addr.startswith("127.") or addr in ("::1", "::ffff:127.0.0.1"), addr
+            laddr = addr
+        return {
+            "tid": threading.get_native_id(),
+            "family": 6 if fam == socket.AF_INET6 else 4,
+            "laddr": laddr,
+            "lport": local[1],
+            "raddr": addr,
+            "rport": port,
+            "errno": err,
+        }
+
+    @staticmethod
+    def connect_timeout(keep, addr, port):
+        """A blocking connect that gives up after one SYN retransmission."""
+        s = socket.socket(socket.AF_INET6 if ":" in addr else socket.AF_INET)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, 1)
+        err = s.connect_ex((addr, port))
+        keep.append(s)
+        return {"errno": err}
+
+    @staticmethod
+    def refused_many(keep, addr, port, n):
+        refused = 0
+        fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        for _ in range(n):
+            with socket.socket(fam) as s:
+                refused += s.connect_ex((addr, port)) == 111
+        return {"refused": refused}
+
+    @staticmethod
+    def abort_all(keep):
+        """Close every socket with a reset (SO_LINGER 0)."""
+        for s in keep:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        return actions.close_all(keep)
+
+    @staticmethod
+    def close_all(keep):
+        n = len(keep)
+        for s in keep:
+            s.close()
+        keep.clear()
+        return n
+
+
+@pytest.fixture
+def child_factory():
+    made = []
+
+    def make(**kw):
+        c = Child(**kw)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+# ---------------------------------------------------------------- the tools
+
+
+class Tool:
+    """A running tool: stdout and stderr read by threads, line by line."""
+
+    def __init__(self, name, args, ready=True, timeout=30):
+        self.argv = [os.path.join(BUILD, name)] + list(args)
+        self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.out = []
+        self.err = []
+        self.cv = threading.Condition()
+        self.threads = [
+            threading.Thread(target=self._read, args=(self.proc.stdout, self.out), daemon=True),
+            threading.Thread(target=self._read, args=(self.proc.stderr, self.err), daemon=True),
+        ]
+        for t in self.threads:
+            t.start()
+        if ready:
+            self.wait_err(lambda l: l.startswith("Tracing"), timeout)
+
+    def _read(self, f, lines):
+        for raw in f:
+            with self.cv:
+                lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                self.cv.notify_all()
+        with self.cv:
+            self.cv.notify_all()
+
+    def _wait(self, lines, pred, timeout):
+        end = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for l in lines:
+                    if pred(l):
+                        return l
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and
+                                 not any(t.is_alive() for t in self.threads)):
+                    raise AssertionError(
+                        "no matching line from %s within %ss\nstdout: %s\nstderr: %s" % (
+                            " ".join(self.argv), timeout, self.out[-20:], self.err[-20:]))
+                self.cv.wait(min(left, 0.1))
+
+    def wait_out(self, pred, timeout=10):
+        return self._wait(self.out, pred, timeout)
+
+    def wait_err(self, pred, timeout=10):
+        return self._wait(self.err, pred, timeout)
+
+    def stop(self, sig=signal.SIGINT, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.proc.wait(timeout)
+        for t in self.threads:
+            t.join(timeout)
+        return rc
+
+
+@pytest.fixture
+def tool():
+    started = []
+
+    def start(name, *args, **kw):
+        t = Tool(name, args, **kw)
+        started.append(t)
+        return t
+
+    yield start
+    for t in started:
+        if t.proc.poll() is None:
+            t.proc.kill()
+            t.proc.wait()
+
+
+def run_tool(name, *args, timeout=30, **kw):
+    """Run a tool that is expected to exit by itself."""
+    return subprocess.run([os.path.join(BUILD, name)] + list(args), capture_output=True,
+                          timeout=timeout, **kw)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def bpftool(*args):
+    return subprocess.run(["bpftool"] + list(args), check=True, capture_output=True)
+
+
+def u64hex(v, size=8):
+    return [("%02x" % b) for b in v.to_bytes(size, "little")]
+
+
+@pytest.fixture
+def pinned(bpffs):
+    made = []
+
+    def make(name, key, value, kind="hash"):
+        path = os.path.join(bpffs, "tcpt_test_%s_%d" % (name, os.getpid()))
+        if os.path.exists(path):
+            os.unlink(path)
+        bpftool("map", "create", path, "type", kind, "key", str(key), "value", str(value),
+                "entries", "16", "name", name[:15])
+        made.append(path)
+        return path
+
+    yield make
+    for p in made:
+        os.unlink(p)
+
+
+_cgroups = itertools.count()
+
+
+@pytest.fixture
+def cgroup():
+    """A fresh cgroup v2 directory; its processes go back to the root after."""
+    path = os.path.join(CGROUP2, "tcpt-test-%d-%d" % (os.getpid(), next(_cgroups)))
+    os.mkdir(path)
+    yield path
+    with open(os.path.join(path, "cgroup.procs")) as f:
+        pids = f.read().split()
+    for pid in pids:
+        with open(os.path.join(CGROUP2, "cgroup.procs"), "w") as f:
+            f.write(pid)
+    os.rmdir(path)
+
+
+def exchange(client, server, port, addr, family):
+    """
+    One whole connection: client connects to addr:port, server accepts it.
+    Returns (what the client's socket knows, what the accepted one knows).
+    """
+    server.send("accept", port, 1)
+    c = client.call("connect", addr, port, family)
+    s = server.recv()[0]
+    assert c["errno"] == 0 and (c["lport"], s["lport"]) == (s["rport"], port)
+    return c, s
+
+
+def table_rows(lines, header):
+    """Rows of a table as dicts keyed by the header's column names."""
+    names = header.split()
+    rows = []
+    for l in lines:
+        if l == header:
+            continue
+        f = l.split()
+        assert len(f) == len(names), "row %r does not match header %r" % (l, header)
+        rows.append(dict(zip(names, f)))
+    return rows
+
+
+def our_programs():
+    """Names of BPF programs loaded right now (to see nothing is left)."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True)
+    return [p.get("name", "") for p in json.loads(out.stdout or b"[]")]
+
+
+def gone_soon(name, timeout=5):
+    """True once no program of that name is loaded (the kernel frees them lazily)."""
+    end = time.monotonic() + timeout
+    while name in our_programs():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def strace_bpf(argv, **kw):
+    """Run argv under strace and return (result, the bpf() commands it made)."""
+    log = "/tmp/tcpt-strace.%d" % os.getpid()
+    res = subprocess.run(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", log] + argv,
+                         capture_output=True, timeout=60, **kw)
+    with open(log) as f:
+        cmds = re.findall(r"bpf\((BPF_[A-Z_]+)", f.read())
+    os.unlink(log)
+    return res, cmds
+
+
+def have(cmd):
+    return shutil.which(cmd) is not None

@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""What every tool must do alike: input checks, privileges, attach modes, exits."""
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import (BUILD, NOBODY, TOOLS, exchange, gone_soon, is_mounted, our_programs,
+                      run_tool, strace_bpf)
+
+# what each tool's tracepoint mode always loads (to see it go away)
+MARKER_PROG = {"tcpconnect": "tp_set_state", "tcpaccept": "all_sys_exit_accept",
+               "tcptracer": "tp_set_state"}
+# rows one connect+accept makes
+ROWS_PER_EXCHANGE = {"tcpconnect": 1, "tcpaccept": 1, "tcptracer": 2}
+
+
+@pytest.fixture(params=TOOLS)
+def name(request):
+    return request.param
+
+
+def one_error_line(res, name):
+    lines = res.stderr.decode("utf-8", "replace").splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(name + ": "), lines
+    return lines[0]
+
+
+# ---------------------------------------------------------------- bad input
+
+BAD = [
+    ["-p", "abc"], ["-p", "0"], ["-p", "-1"], ["-p", "4194305"], ["-p", "12x"], ["-p"],
+    ["-p", " 5"], ["-p", "99999999999999999999999"], ["-P", "80,,81"], ["-P", "0"],
+    ["-P", "65536"], ["-P", ",80"], ["-P", "80,"], ["-P", ",".join(["1"] * 1025)],
+    ["-4", "-6"], ["--attach", "ebpf"], ["--attach"], ["--bogus"], ["-x"], ["extra"],
+    ["-p", "1", "-p", "2"], ["--cgroupmap", ""], ["--mntnsmap", ""],
+    ["-p", "9" * 5000], ["-p", "\xff\x01bad"],
+]
+TOOL_BAD = {
+    "tcpconnect": [["-u", "x"], ["-u", "4294967295"], ["-c", "-t"], ["-c", "-L"], ["-c", "-U"],
+                   ["-T"], ["-N", "1"]],
+    "tcpaccept": [["-u", "0"], ["-c"], ["-L"], ["-U"], ["-N", "1"]],
+    "tcptracer": [["-P", "80"], ["-u", "0"], ["-c"], ["-L"], ["-T"], ["-N", "0"], ["-N", "x"],
+                  ["-N", "4294967296"], ["-N", "1", "-N", "2"]],
+}
+TOOL_FLAGS = {
+    "tcpconnect": ("--port", "--lport", "--print-uid", "--uid", "--count"),
+    "tcpaccept": ("--port", "--time"),
+    "tcptracer": ("--netns", "--verbose"),
+}
+BAD_CASES = [(n, a) for n in TOOLS for a in BAD + TOOL_BAD.get(n, [])]
+
+
+@pytest.mark.parametrize("name,args", BAD_CASES,
+                         ids=["%s %s" % (n, " ".join(a)[:30]) for n, a in BAD_CASES])
+def test_bad_input(name, args):
+    """One line naming the problem, exit 2, nothing on stdout, no bpf() call."""
+    argv = [os.path.join(BUILD, name)] + [a.encode("latin-1") if "\xff" in a else a
+                                          for a in args]
+    res, cmds = strace_bpf(argv)
+    line = one_error_line(res, name)
+    assert res.returncode == 2
+    assert "--help" in line and len(line) < 400
+    assert all(0x20 <= b < 0x7f for b in line.encode("utf-8", "replace")), line
+    assert res.stdout == b""
+    assert cmds == []
+
+
+def test_help_and_version(name):
+    res = run_tool(name, "--help")
+    assert res.returncode == 0 and res.stderr == b""
+    out = res.stdout.decode()
+    assert out.startswith("Usage: %s " % name) and "Examples:" in out
+    for flag in ("--pid", "--ipv4", "--ipv6", "--timestamp", "--cgroupmap", "--mntnsmap",
+                 "--json", "--attach", "--debug", "--version") + TOOL_FLAGS[name]:
+        assert flag in out
+    res = run_tool(name, "--version")
+    assert res.returncode == 0 and res.stdout.decode().startswith(name + " ")
+
+
+@pytest.mark.parametrize("opt,key,value,kind,msg", [
+    ("--cgroupmap", 4, 8, "array", "expected a hash map"),
+    ("--cgroupmap", 4, 8, "hash", "expected a hash map with 8-byte keys and 8-byte values"),
+    ("--cgroupmap", 8, 4, "hash", "8-byte values"),
+    ("--mntnsmap", 8, 8, "hash", "expected a hash map with 8-byte keys and 4-byte values"),
+])
+def test_wrong_map(name, pinned, opt, key, value, kind, msg):
+    path = pinned("tcpt_bad", key, value, kind)
+    res, cmds = strace_bpf([os.path.join(BUILD, name), opt, path])
+    line = one_error_line(res, name)
+    assert res.returncode == 2 and msg in line and path in line and "--help" in line
+    assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
+
+
+@pytest.mark.parametrize("what", ["missing", "regular file", "directory"])
+def test_map_path_not_a_map(name, bpffs, tmp_path, what):
+    path = str(tmp_path / "x")
+    if what == "regular file":
+        open(path, "w").close()
+    elif what == "directory":
+        os.mkdir(path)
+    res, cmds = strace_bpf([os.path.join(BUILD, name), "--mntnsmap", path])
+    line = one_error_line(res, name)
+    assert res.returncode == 2 and path in line and "--help" in line
+    assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
+
+
+# ---------------------------------------------------------------- privileges
+
+
+def test_not_root(name):
+    res = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                          "--clear-groups", os.path.join(BUILD, name)],
+                         capture_output=True, timeout=30)
+    line = one_error_line(res, name)
+    assert res.returncode == 1
+    assert "permission denied" in line and "CAP_BPF" in line
+
+
+def test_root_without_capabilities(name):
+    res = subprocess.run(["setpriv", "--bounding-set=-sys_admin,-bpf,-perfmon",
+                          "--inh-caps=-sys_admin,-bpf,-perfmon", os.path.join(BUILD, name)],
+                         capture_output=True, timeout=30)
+    line = one_error_line(res, name)
+    assert res.returncode == 1
+    assert "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN" in line
+
+
+# ---------------------------------------------------------------- attach modes
+
+
+def test_attach_modes(name, tool, child_factory):
+    """
+    Every mode this kernel runs gives the same rows for the same connections;
+    the others fail with one clear line and exit 1, after their programs
+    passed the verifier wherever the kernel lets them load at all.
+    """
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "::")
+    results = {}
+    for mode in ("auto", "fentry", "kprobe", "tracepoint"):
+        t = tool(name, "--attach", mode, "--debug", "-j", ready=False)
+        line = t.wait_err(lambda l: l.startswith("Tracing") or
+                          l.startswith(name + ": --attach"), timeout=30)
+        if line.startswith("Tracing"):
+            pairs = [exchange(client, server, port, "127.0.0.1", 4),
+                     exchange(client, server, port, "::1", 6),
+                     exchange(client, server, port, "::ffff:127.0.0.1", 6)]
+            time.sleep(0.3)
+            assert t.stop() == 0
+            pids = {client.info["pid"], server.info["pid"]}
+            rows = [json.loads(l) for l in t.out]
+            rows = [{k: v for k, v in r.items() if k != "time"} for r in rows
+                    if r["pid"] in pids]
+            assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), rows
+            # the client's ephemeral ports differ from run to run: name them
+            # and so do the server's accepting threads
+            eph = {c["lport"]: "client-port-%d" % i for i, (c, _) in enumerate(pairs)}
+            tids = {c["tid"]: "client-tid" for c, _ in pairs}
+            tids.update({s["tid"]: "server-tid-%d" % i for i, (_, s) in enumerate(pairs)})
+            for r in rows:
+                r["lport"] = eph.get(r["lport"], r["lport"])
+                r["rport"] = eph.get(r["rport"], r["rport"])
+                r["tid"] = tids[r["tid"]]
+            assert all(isinstance(r["lport"], str) or isinstance(r["rport"], str)
+                       for r in rows), rows
+            results[mode] = rows
+            continue
+        assert t.stop() == 1
+        errs = [l for l in t.err if not l.startswith("libbpf:")]
+        assert errs == [line] or (mode != "fentry" and len(errs) >= 2 and errs[-1] == line), errs
+        if mode == "kprobe":
+            assert line.endswith("this kernel has no kprobe support (CONFIG_KPROBES is not set)")
+            assert any(l.startswith(name + ": kprobe: ") and l.endswith(
+                "programs loaded (verifier passed)") for l in errs), errs
+        elif mode == "fentry":
+            assert "refuses to load fentry/fexit programs" in line
+        else:
+            raise AssertionError("%s mode failed here: %s" % (mode, line))
+    assert "auto" in results and "tracepoint" in results
+    for mode, rows in results.items():
+        assert rows == results["auto"], mode
+
+
+def test_auto_reports_mode(name, tool):
+    t = tool(name, "--debug")
+    assert t.stop() == 0
+    assert any(l.startswith(name + ": attach mode: ") and l.endswith("(auto)") for l in t.err)
+
+
+# ---------------------------------------------------------------- lifecycle
+
+
+def test_pipe_closed_by_reader(name, child_factory):
+    """tool | head -1: exits 0 quietly once head is gone."""
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    err = "/tmp/tcpt-head.%d" % os.getpid()
+    cmd = "%s 2>%s | head -1; echo rc=${PIPESTATUS[0]}" % (os.path.join(BUILD, name), err)
+    p = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE)
+    time.sleep(1.0)
+    exchange(client, server, port, "127.0.0.1", 4)
+    out, _ = p.communicate(timeout=20)
+    with open(err) as f:
+        errs = f.read().splitlines()
+    os.unlink(err)
+    lines = out.decode().splitlines()
+    assert len(lines) == 2 and lines[1] == "rc=0" and lines[0].split()[0] in ("PID", "T")
+    assert len(errs) == 1 and errs[0].startswith("Tracing")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_signals_detach_everything(name, tool, child_factory, sig):
+    tracefs_before = is_mounted("/sys/kernel/tracing")
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    t = tool(name, "-j")
+    assert MARKER_PROG[name] in our_programs()
+    exchange(client, server, port, "127.0.0.1", 4)
+    # no waiting: the row must be drained and printed on the way out
+    assert t.stop(sig) == 0
+    pids = {client.info["pid"], server.info["pid"]}
+    assert len([l for l in t.out if json.loads(l)["pid"] in pids]) == ROWS_PER_EXCHANGE[name]
+    assert gone_soon(MARKER_PROG[name])
+    assert is_mounted("/sys/kernel/tracing") == tracefs_before
