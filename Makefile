@@ -6,10 +6,17 @@
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C file
+#   make lint       cppcheck and clang-tidy on src/
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 20)
+#   SANITIZE=1      build (and test) with AddressSanitizer and UBSan
 #   V=1             show the commands
 
 TOOLS := tcpconnect tcpaccept tcptracer
+ifeq ($(SANITIZE),1)
+OUT := build/san
+else
 OUT := build
+endif
 
 CC := gcc
 CLANG ?= clang
@@ -24,12 +31,22 @@ LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) $(LIBBPF_CFLAGS)
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+override CFLAGS += $(SAN)
+override LDFLAGS += $(SAN)
+endif
+FUZZ_SECONDS ?= 20
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-Iinclude -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -Ivmlinux $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
+UNITS := unit dns_unit
+FUZZERS := fuzz_dns fuzz_options
 
 ifeq ($(V),1)
 Q :=
@@ -39,7 +56,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test unit e2e deps vmlinux install format clean bench
+.PHONY: all test check deps vmlinux install format lint fuzz clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -47,6 +64,11 @@ all: $(TOOLS:%=$(OUT)/%)
 
 $(OUT):
 	$(Q)mkdir -p $@
+
+# Everything compiled follows the flags it was built with (SANITIZE=1 or not).
+$(OUT)/.flags: FORCE | $(OUT)
+	$(Q)echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
+		echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
 
 $(OUT)/%.bpf.o: src/bpf/%.bpf.c | $(OUT)
 	$(call msg,BPF,$@)
@@ -59,24 +81,57 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 # A tool's loader needs its skeleton before it compiles.
 $(TOOLS:%=$(OUT)/%.o): $(OUT)/%.o: $(OUT)/%.skel.h
 
-$(OUT)/%.o: src/%.c | $(OUT)
+$(OUT)/%.o: src/%.c $(OUT)/.flags | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUT)/%: $(OUT)/%.o $(LIB_OBJS)
+$(TOOLS:%=$(OUT)/%) $(UNITS:%=$(OUT)/%): $(OUT)/%: $(OUT)/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBBPF_LIBS) -o $@
 
-$(OUT)/unit.o: tests/unit.c | $(OUT)
+$(UNITS:%=$(OUT)/%.o): $(OUT)/%.o: tests/%.c $(OUT)/.flags | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(OUT)/unit: $(OUT)/unit.o $(LIB_OBJS)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+# libFuzzer targets: clang only, always with ASan and UBSan
+$(OUT)/fuzz_dns: tests/fuzz_dns.c src/dns.c src/dns.h | $(OUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_dns.c src/dns.c -o $@
 
-test: all $(OUT)/unit
-	$(Q)PYTHON=$(PYTHON) tests/run
+$(OUT)/fuzz_options: tests/fuzz_options.c src/options.c src/tools.c src/format.c \
+		src/options.h src/tools.h src/format.h | $(OUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(LIBBPF_CFLAGS) tests/fuzz_options.c src/options.c \
+		src/tools.c src/format.c -o $@
+
+test: all $(UNITS:%=$(OUT)/%)
+	$(Q)PYTHON=$(PYTHON) UNITS="$(UNITS)" TCPT_BUILD=$(abspath $(OUT)) \
+		TCPT_SANITIZE=$(SANITIZE) tests/run
+
+# Everything CI runs: static checks, the tests, the fuzzers briefly, and the
+# tests again built with ASan and UBSan.
+check: lint test fuzz
+	$(Q)$(MAKE) --no-print-directory test SANITIZE=1
+
+fuzz: $(FUZZERS:%=$(OUT)/%)
+	$(Q)mkdir -p $(OUT)/corpus/dns $(OUT)/corpus/options
+	$(Q)for f in dns:1024 options:512; do \
+		name=$${f%%:*}; len=$${f##*:}; log=$(OUT)/fuzz_$$name.log; \
+		printf '  %-8s %s\n' FUZZ "fuzz_$$name, $(FUZZ_SECONDS) s"; \
+		$(OUT)/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -max_len=$$len \
+			-artifact_prefix=$(OUT)/fuzz_$$name- $(OUT)/corpus/$$name \
+			$$(test -d tests/fuzz_corpus/$$name && echo tests/fuzz_corpus/$$name) \
+			> $$log 2>&1 || { tail -40 $$log; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' $$log; \
+	done
+
+lint: all
+	$(call msg,CPPCHECK,src)
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -I$(OUT) src/*.c
+	$(call msg,TIDY,src)
+	$(Q)clang-tidy --quiet src/*.c -- -std=gnu11 -Iinclude -Isrc -I$(OUT) \
+		$(LIBBPF_CFLAGS) 2>&1 | { ! grep -E 'warning:|error:'; }
 
 deps:
 	$(Q)scripts/deps.sh
@@ -92,10 +147,11 @@ install: all
 	$(Q)install -m 0644 $(TOOLS:%=man/man8/%.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
-	$(Q)clang-format -i include/*.h src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/*.c
+	$(Q)clang-format -i include/*.h src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/*.c \
+		bench/*.c
 
 clean:
-	$(Q)rm -rf $(OUT)
+	$(Q)rm -rf build
 
 # make bench (root): the connection-storm benchmark (bench/run says what it
 # measures); BENCH_SECONDS=3 BENCH_PAIRS=5 BENCH_ONLY=regex PEERS=1

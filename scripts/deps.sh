@@ -3,7 +3,8 @@
 # Quick when they are all present already.
 set -e
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-iproute2 util-linux procps python3 python3-pytest clang-format"
+iproute2 util-linux procps python3 python3-pytest clang-format strace valgrind
+cppcheck clang-tidy libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

@@ -93,8 +93,11 @@ static void comm_text(const char *comm, char *buf)
 {
 	int i;
 
-	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
-		buf[i] = ((unsigned char)comm[i] < 0x20 || comm[i] == 0x7f) ? '?' : comm[i];
+	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++) {
+		buf[i] = comm[i];
+		if ((unsigned char)comm[i] < 0x20 || comm[i] == 0x7f)
+			buf[i] = '?';
+	}
 	buf[i] = '\0';
 }
 

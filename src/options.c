@@ -20,35 +20,35 @@ enum {
 
 struct optdef {
 	const char *name;
-	int val;	   /* short letter or OPT_* */
 	const char *arg;   /* NULL: a switch */
-	unsigned int flag; /* 0: every tool has it */
 	const char *help;  /* "%s" stands for the tool's port_what */
+	int val;	   /* short letter or OPT_* */
+	unsigned int flag; /* 0: every tool has it */
 };
 
 static const struct optdef optdefs[] = {
-	{ "help", 'h', NULL, 0, "show this help and exit" },
-	{ "version", OPT_VERSION, NULL, 0, "show the version and exit" },
-	{ "time", 'T', NULL, TF_TIME, "add a TIME column (HH:MM:SS)" },
-	{ "timestamp", 't', NULL, 0, "add a TIME(s) column: seconds since the first event" },
-	{ "pid", 'p', "PID", 0, "only this process" },
-	{ "port", 'P', "PORTS", TF_PORT, "only these comma-separated %s ports" },
-	{ "lport", 'L', NULL, TF_LPORT, "add an LPORT column (local port)" },
-	{ "print-uid", 'U', NULL, TF_PRINT_UID, "add a UID column" },
-	{ "uid", 'u', "UID", TF_UID, "only this user ID" },
-	{ "count", 'c', NULL, TF_COUNT, "count connects per address pair, print at exit" },
-	{ "dns", 'd', NULL, TF_DNS, "add a QUERY column: the DNS name looked up" },
-	{ "netns", 'N', "NETNS", TF_NETNS, "only this network namespace (inode number)" },
-	{ "verbose", 'v', NULL, TF_VERBOSE, "long event types and a NETNS column" },
-	{ "ipv4", '4', NULL, 0, "only IPv4 sockets" },
-	{ "ipv6", '6', NULL, 0, "only IPv6 sockets" },
-	{ "cgroupmap", OPT_CGROUPMAP, "PATH", 0,
-	  "only cgroups whose id is a key of this pinned map" },
-	{ "mntnsmap", OPT_MNTNSMAP, "PATH", 0,
-	  "only mount namespaces that are keys of this pinned map" },
-	{ "json", 'j', NULL, 0, "one JSON object per line instead of the table" },
-	{ "attach", OPT_ATTACH, "MODE", 0, "auto (default), fentry, kprobe or tracepoint" },
-	{ "debug", OPT_DEBUG, NULL, 0, "print libbpf and attach diagnostics to stderr" },
+	{ "help", NULL, "show this help and exit", 'h', 0 },
+	{ "version", NULL, "show the version and exit", OPT_VERSION, 0 },
+	{ "time", NULL, "add a TIME column (HH:MM:SS)", 'T', TF_TIME },
+	{ "timestamp", NULL, "add a TIME(s) column: seconds since the first event", 't', 0 },
+	{ "pid", "PID", "only this process", 'p', 0 },
+	{ "port", "PORTS", "only these comma-separated %s ports", 'P', TF_PORT },
+	{ "lport", NULL, "add an LPORT column (local port)", 'L', TF_LPORT },
+	{ "print-uid", NULL, "add a UID column", 'U', TF_PRINT_UID },
+	{ "uid", "UID", "only this user ID", 'u', TF_UID },
+	{ "count", NULL, "count connects per address pair, print at exit", 'c', TF_COUNT },
+	{ "dns", NULL, "add a QUERY column: the DNS name looked up", 'd', TF_DNS },
+	{ "netns", "NETNS", "only this network namespace (inode number)", 'N', TF_NETNS },
+	{ "verbose", NULL, "long event types and a NETNS column", 'v', TF_VERBOSE },
+	{ "ipv4", NULL, "only IPv4 sockets", '4', 0 },
+	{ "ipv6", NULL, "only IPv6 sockets", '6', 0 },
+	{ "cgroupmap", "PATH", "only cgroups whose id is a key of this pinned map",
+	  OPT_CGROUPMAP, 0 },
+	{ "mntnsmap", "PATH", "only mount namespaces that are keys of this pinned map",
+	  OPT_MNTNSMAP, 0 },
+	{ "json", NULL, "one JSON object per line instead of the table", 'j', 0 },
+	{ "attach", "MODE", "auto (default), fentry, kprobe or tracepoint", OPT_ATTACH, 0 },
+	{ "debug", NULL, "print libbpf and attach diagnostics to stderr", OPT_DEBUG, 0 },
 };
 
 #define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -149,7 +149,7 @@ const char *shown(const char *s)
 	static char buf[64 * 4 + 4];
 	size_t n = 0, i;
 
-	for (i = 0; s[i] && i < 64; i++) {
+	for (i = 0; i < 64 && s[i]; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
 		if (ch >= 0x20 && ch < 0x7f)

@@ -22,6 +22,8 @@
 #define POLL_MS 10		   /* the longest an event waits in the ring when idle */
 #define LOST_WARN_NS 1000000000ULL /* at most one loss warning a second */
 #define TRACEFS "/sys/kernel/tracing"
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
+#define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t tracefs_is_ours;
@@ -40,7 +42,8 @@ static void on_signal(int sig)
 /* From here on a signal ends tracing cleanly instead of killing us. */
 static void catch_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	/* SA_RESTART: a write to a slow reader resumes; epoll_wait still returns */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGINT, &sa, NULL);
@@ -122,6 +125,22 @@ static int check_privileges(const struct session *s)
 				     : "CAP_PERFMON and CAP_SYS_ADMIN");
 }
 
+/* CO-RE needs the kernel's type information (BTF). */
+static int check_btf(const struct session *s)
+{
+	const char *path = getenv(BTF_ENV);
+
+	if (path && access(path, R_OK))
+		return fail(s, 1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV, shown(path),
+			    strerror(errno));
+	if (!path && access(KERNEL_BTF, R_OK))
+		return fail(s, 1,
+			    "this kernel exposes no BTF at %s (%s): it needs "
+			    "CONFIG_DEBUG_INFO_BTF=y, or %s naming a BTF file for it",
+			    KERNEL_BTF, strerror(errno), BTF_ENV);
+	return 0;
+}
+
 /* ---- user-supplied filter maps ---- */
 
 struct mapspec {
@@ -156,8 +175,8 @@ static int open_map(const struct session *s, const struct mapspec *m)
 		return 0;
 	fd = bpf_obj_get(m->path);
 	if (fd < 0)
-		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')",
-			    m->option, shown(m->path), strerror(errno), s->tool->name);
+		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')", m->option,
+			    shown(m->path), strerror(errno), s->tool->name);
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
@@ -166,8 +185,8 @@ static int open_map(const struct session *s, const struct mapspec *m)
 		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
 			    m->option, shown(m->path), s->tool->name);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option, shown(m->path),
-			    strerror(errno));
+		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option,
+			    shown(m->path), strerror(errno));
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
 	    info.value_size != m->value_size)
 		return fail(s, 2,
@@ -323,9 +342,13 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 	struct bpf_program *p;
 	bool need_tracefs = false;
 	int err, nprogs = 0;
+	struct bpf_object_open_opts oo = {
+		.sz = sizeof(oo),
+		.btf_custom_path = getenv(BTF_ENV),
+	};
 
 	s->mode = m;
-	s->skel = s->ops->open();
+	s->skel = s->ops->open(&oo);
 	if (!s->skel) {
 		snprintf(why, len, "cannot open the BPF object (%s)", strerror(errno));
 		return -1;
@@ -336,14 +359,14 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		goto out;
 	}
 	bpf_object__for_each_program (p, s->obj) {
-		bool on = prog_in_mode(p, m) &&
-			  (!s->tool->want_prog || s->tool->want_prog(s->opts, bpf_program__name(p)));
+		bool on = prog_in_mode(p, m) && (!s->tool->want_prog ||
+						 s->tool->want_prog(s->opts, bpf_program__name(p)));
 
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
 	}
-	err = bpf_object__load(s->obj);
+	err = s->ops->load(s->skel);
 	if (err) {
 		if (m == ATTACH_FENTRY &&
 		    (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -ESRCH))
@@ -444,7 +467,7 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 	for (i = 0; i < 2; i++)
 		if ((rc = check_map_exists(s, &maps[i])))
 			return rc;
-	if ((rc = check_privileges(s)))
+	if ((rc = check_privileges(s)) || (rc = check_btf(s)))
 		return rc;
 	for (i = 0; i < 2; i++)
 		if ((rc = open_map(s, &maps[i])))
@@ -485,11 +508,14 @@ static void report_lost(struct session *s, __u64 *last_warn)
 	*last_warn = now;
 }
 
-/* 0, or -1 once stdout is gone (a closed pipe). */
-static int flush_out(void)
+/* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
+static int flush_out(const struct session *s)
 {
 	if (fflush(stdout) == 0)
 		return 0;
+	if (errno == EPIPE)
+		return 1;
+	fail(s, 1, "cannot write the output (%s)", strerror(errno));
 	return -1;
 }
 
@@ -515,7 +541,7 @@ static int make_epoll(const struct session *s)
 int session_run(struct session *s)
 {
 	__u64 last_warn = 0;
-	int ep, rc = 0;
+	int ep, err, rc = 0;
 
 	ep = make_epoll(s);
 	if (ep < 0)
@@ -537,14 +563,16 @@ int session_run(struct session *s)
 			rc = fail(s, 1, "reading the ring buffer failed");
 			break;
 		}
-		if (flush_out() || out_gone)
-			goto out; /* nobody reads any more: leave quietly */
+		if ((err = flush_out(s)) || out_gone) {
+			rc = err < 0; /* nobody reads any more: leave quietly */
+			goto out;
+		}
 		report_lost(s, &last_warn);
 	}
 	if (s->before_batch)
 		s->before_batch(s);
 	ring_buffer__consume(s->rb);
-	flush_out();
+	rc |= flush_out(s) < 0;
 out:
 	close(ep);
 	return rc;

@@ -10,36 +10,41 @@
  * SKEL_OPS(name) right after including name.skel.h.
  */
 struct skel_ops {
-	void *(*open)(void);
+	void *(*open)(const struct bpf_object_open_opts *oo);
+	int (*load)(void *skel); /* also maps .bss, where the drop counter is */
 	void (*destroy)(void *skel);
 	struct bpf_object *(*object)(void *skel);
 	struct config *(*config)(void *skel); /* the .rodata cfg, before load */
 	volatile __u64 *(*lost)(void *skel);  /* the .bss drop counter */
 };
 
-#define SKEL_OPS(sk)                                                                       \
-	static void *sk##_open_(void)                                                      \
-	{                                                                                  \
-		return sk##__open();                                                       \
-	}                                                                                  \
-	static void sk##_destroy_(void *s)                                                 \
-	{                                                                                  \
-		sk##__destroy(s);                                                          \
-	}                                                                                  \
-	static struct bpf_object *sk##_object_(void *s)                                    \
-	{                                                                                  \
-		return ((struct sk *)s)->obj;                                              \
-	}                                                                                  \
-	static struct config *sk##_config_(void *s)                                        \
-	{                                                                                  \
-		return (struct config *)&((struct sk *)s)->rodata->cfg;                    \
-	}                                                                                  \
-	static volatile __u64 *sk##_lost_(void *s)                                         \
-	{                                                                                  \
-		return &((struct sk *)s)->bss->lost;                                       \
-	}                                                                                  \
-	static const struct skel_ops sk##_ops = { sk##_open_, sk##_destroy_, sk##_object_, \
-						  sk##_config_, sk##_lost_ }
+#define SKEL_OPS(sk)                                                                         \
+	static void *sk##_open_(const struct bpf_object_open_opts *oo)                       \
+	{                                                                                    \
+		return sk##__open_opts(oo);                                                  \
+	}                                                                                    \
+	static int sk##_load_(void *s)                                                       \
+	{                                                                                    \
+		return sk##__load(s);                                                        \
+	}                                                                                    \
+	static void sk##_destroy_(void *s)                                                   \
+	{                                                                                    \
+		sk##__destroy(s);                                                            \
+	}                                                                                    \
+	static struct bpf_object *sk##_object_(void *s)                                      \
+	{                                                                                    \
+		return ((struct sk *)s)->obj;                                                \
+	}                                                                                    \
+	static struct config *sk##_config_(void *s)                                          \
+	{                                                                                    \
+		return (struct config *)&((struct sk *)s)->rodata->cfg;                      \
+	}                                                                                    \
+	static volatile __u64 *sk##_lost_(void *s)                                           \
+	{                                                                                    \
+		return &((struct sk *)s)->bss->lost;                                         \
+	}                                                                                    \
+	static const struct skel_ops sk##_ops = { sk##_open_,	sk##_load_,   sk##_destroy_, \
+						  sk##_object_, sk##_config_, sk##_lost_ }
 
 #define MAX_LINKS 16
 

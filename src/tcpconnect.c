@@ -37,7 +37,8 @@ static void print_counts(struct bpf_map *map, bool json)
 
 	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
 		if (n == cap) {
-			struct counted *more = realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
+			struct counted *more =
+				realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
 
 			if (!more)
 				break;
@@ -48,7 +49,8 @@ static void print_counts(struct bpf_map *map, bool json)
 			n++;
 		prev = &all[n ? n - 1 : 0].key;
 	}
-	qsort(all, n, sizeof(*all), by_count_desc);
+	if (n)
+		qsort(all, n, sizeof(*all), by_count_desc);
 	if (!json)
 		fputs((fmt_count_header(line, sizeof(line)), line), stdout);
 	for (i = 0; i < n; i++) {

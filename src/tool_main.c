@@ -15,15 +15,15 @@ static int print_event(void *ctx, const struct event *e)
 	struct printer *p = ctx;
 	const char *extra = p->hooks->extra ? p->hooks->extra(e) : NULL;
 	char line[LINE_MAX_BYTES];
-	size_t n = p->json ? fmt_json(&p->fmt, e, extra, line, sizeof(line)) :
-			     fmt_row(&p->fmt, e, extra, line, sizeof(line));
+	size_t n = p->json ? fmt_json(&p->fmt, e, extra, line, sizeof(line))
+			   : fmt_row(&p->fmt, e, extra, line, sizeof(line));
 
 	fwrite(line, 1, n, stdout);
 	return 0;
 }
 
-int tool_main(const struct tool_desc *t, const struct skel_ops *ops,
-	      const struct tool_hooks *hooks, int argc, char **argv)
+int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struct tool_hooks *hooks,
+	      int argc, char **argv)
 {
 	static const struct tool_hooks none;
 	static char outbuf[1 << 16];

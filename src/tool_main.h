@@ -18,7 +18,7 @@ struct tool_hooks {
  * A whole tool: parse the options, load and attach, print the header and the
  * events as table rows or JSON lines, tear down. Returns the exit status.
  */
-int tool_main(const struct tool_desc *t, const struct skel_ops *ops,
-	      const struct tool_hooks *hooks, int argc, char **argv);
+int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struct tool_hooks *hooks,
+	      int argc, char **argv);
 
 #endif

@@ -72,17 +72,16 @@ const struct tool_desc tcpaccept_tool = {
 	.banner = "Tracing TCP accepts ... Hit Ctrl-C to end",
 	.port_what = "local",
 	.flags = TF_PORT | TF_TIME,
-	.examples = "  tcpaccept               # trace every TCP accept\n"
-		    "  tcpaccept -T -t         # add wall-clock time and timestamps\n"
-		    "  tcpaccept -P 80,443     # only connections to local ports 80 and 443\n"
-		    "  tcpaccept -p 181        # only PID 181\n"
-		    "  tcpaccept -6            # IPv6 sockets only\n"
-		    "  tcpaccept -j | jq .     # JSON lines\n"
-		    "  tcpaccept --mntnsmap /sys/fs/bpf/mntns  # mount namespaces in a pinned map\n",
+	.examples =
+		"  tcpaccept               # trace every TCP accept\n"
+		"  tcpaccept -T -t         # add wall-clock time and timestamps\n"
+		"  tcpaccept -P 80,443     # only connections to local ports 80 and 443\n"
+		"  tcpaccept -p 181        # only PID 181\n"
+		"  tcpaccept -6            # IPv6 sockets only\n"
+		"  tcpaccept -j | jq .     # JSON lines\n"
+		"  tcpaccept --mntnsmap /sys/fs/bpf/mntns  # mount namespaces in a pinned map\n",
 	.columns = tcpaccept_columns,
 };
-
-
 
 static void tcptracer_columns(struct formatter *f, const struct opts *o)
 {

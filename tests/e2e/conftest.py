@@ -22,7 +22,8 @@ import time
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BUILD = os.path.join(ROOT, "build")
+BUILD = os.environ.get("TCPT_BUILD") or os.path.join(ROOT, "build")
+SANITIZED = os.environ.get("TCPT_SANITIZE") == "1"
 BPFFS = "/sys/fs/bpf"
 CGROUP2 = "/sys/fs/cgroup/unified"
 
@@ -363,8 +364,8 @@ def child_factory():
 class Tool:
     """A running tool: stdout and stderr read by threads, line by line."""
 
-    def __init__(self, name, args, ready=True, timeout=30):
-        self.argv = [os.path.join(BUILD, name)] + list(args)
+    def __init__(self, name, args, ready=True, timeout=30, argv=None):
+        self.argv = argv or [os.path.join(BUILD, name)] + list(args)
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.out = []
@@ -516,10 +517,29 @@ def our_programs():
     return [p.get("name", "") for p in json.loads(out.stdout or b"[]")]
 
 
-def gone_soon(name, timeout=5):
-    """True once no program of that name is loaded (the kernel frees them lazily)."""
+def prog_ids_of(pid):
+    """IDs of the BPF programs process pid holds (its program and link fds)."""
+    ids = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                for line in f:
+                    if line.startswith("prog_id:"):
+                        ids.add(int(line.split()[1]))
+        except OSError:
+            continue
+    return ids
+
+
+def loaded_prog_ids():
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, check=True)
+    return {p["id"] for p in json.loads(out.stdout or b"[]")}
+
+
+def gone_soon(ids, timeout=5):
+    """True once none of these programs is loaded (the kernel frees them lazily)."""
     end = time.monotonic() + timeout
-    while name in our_programs():
+    while ids & loaded_prog_ids():
         if time.monotonic() > end:
             return False
         time.sleep(0.05)
@@ -529,8 +549,10 @@ def gone_soon(name, timeout=5):
 def strace_bpf(argv, **kw):
     """Run argv under strace and return (result, the bpf() commands it made)."""
     log = "/tmp/tcpt-strace.%d" % os.getpid()
+    # LeakSanitizer cannot run under ptrace: leaks are checked in other tests
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0")
     res = subprocess.run(["strace", "-f", "-qq", "-e", "trace=bpf", "-o", log] + argv,
-                         capture_output=True, timeout=60, **kw)
+                         capture_output=True, timeout=60, env=env, **kw)
     with open(log) as f:
         cmds = re.findall(r"bpf\((BPF_[A-Z_]+)", f.read())
     os.unlink(log)
