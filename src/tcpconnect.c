@@ -102,12 +102,17 @@ static void drain_dns(struct session *s)
 
 static const char *query_of(const struct event *e)
 {
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static char text[DNS_NAME_MAX + 32];
 
 	if (!dns_rb)
 		return NULL;
 	drain_dns(NULL);
-	dns_query_text(dns_cache, e->family, e->raddr, e->ts_ns, text, sizeof(text));
+	/* an AF_INET6 socket reaching an IPv4 peer used an A answer */
+	if (e->family == 6 && !memcmp(e->raddr, mapped, sizeof(mapped)))
+		dns_query_text(dns_cache, 4, e->raddr + 12, e->ts_ns, text, sizeof(text));
+	else
+		dns_query_text(dns_cache, e->family, e->raddr, e->ts_ns, text, sizeof(text));
 	return text;
 }
 

@@ -6,7 +6,6 @@ in a child whose /etc/resolv.conf names that server.
 """
 import ctypes
 import json
-import os
 import socket
 import struct
 import threading
@@ -14,8 +13,8 @@ import time
 
 import pytest
 
-from conftest import libc, table_rows
-from test_tcpconnect import norm, wait_rows
+from conftest import libc
+from test_tcpconnect import wait_rows
 
 MS_BIND = 4096
 MS_REC = 16384
@@ -111,10 +110,11 @@ def use_resolv_conf(path):
         raise OSError(ctypes.get_errno(), "bind resolv.conf")
 
 
-def resolve_and_connect(keep, conf, name, family, port, pause):
+def resolve_and_connect(keep, conf, name, family, port, pause, v4mapped=False):
     """getaddrinfo(name) through conf, wait pause s, connect to the first answer."""
     use_resolv_conf(conf)
-    infos = socket.getaddrinfo(name, port, family, socket.SOCK_STREAM)
+    flags = socket.AI_V4MAPPED if v4mapped else 0
+    infos = socket.getaddrinfo(name, port, family, socket.SOCK_STREAM, 0, flags)
     time.sleep(pause)
     fam, _, _, _, sa = infos[0]
     s = socket.socket(fam, socket.SOCK_STREAM)
@@ -168,8 +168,8 @@ def test_names_and_age(tool, dns_server, resolver_child, listeners):
                listeners["127.0.0.9"], 0.3)
     e = c.call("resolve_and_connect", dns_server, "alias.tcpt.test", socket.AF_INET,
                listeners["127.0.0.11"], 0)
-    lo = c.call("connect", "127.0.0.1", listeners["127.0.0.7"])  # no answer for it
-    unknown = c.call("connect", "127.0.0.8", listeners["127.0.0.8"])  # never resolved
+    c.call("connect", "127.0.0.1", listeners["127.0.0.7"])  # no answer for it
+    c.call("connect", "127.0.0.8", listeners["127.0.0.8"])  # never resolved
     assert [x["addr"] for x in (a, b, d, e)] == ["127.0.0.7", "::1", "127.0.0.9", "127.0.0.11"]
     wait_rows(t, c.info["pid"], 6)
     assert t.stop() == 0
@@ -185,6 +185,21 @@ def test_names_and_age(tool, dns_server, resolver_child, listeners):
     assert q[3] == "alias.tcpt.test"  # the name asked for, not the CNAME target
     assert q[4] == "localhost"
     assert q[5] == "No DNS Query"
+
+
+def test_v4mapped_connect_uses_the_a_answer(tool, dns_server, resolver_child, listeners):
+    """An AF_INET6 socket connecting to ::ffff:a.b.c.d after an A answer for a.b.c.d."""
+    t = tool("tcpconnect", "-d", "-j")
+    c = resolver_child
+    r = c.call("resolve_and_connect", dns_server, "v4only.tcpt.test", socket.AF_INET6,
+               listeners["127.0.0.8"], 0, True)
+    lo = c.call("connect", "::ffff:127.0.0.1", listeners["127.0.0.7"], 6)
+    assert r["addr"] == "::ffff:127.0.0.8" and lo["errno"] == 111
+    wait_rows(t, c.info["pid"], 2)
+    assert t.stop() == 0
+    rows = [json.loads(l) for l in t.out if json.loads(l)["pid"] == c.info["pid"]]
+    assert [(r["ip"], r["raddr"], r["query"]) for r in rows] == [
+        (6, "::ffff:127.0.0.8", "v4only.tcpt.test"), (6, "::ffff:127.0.0.1", "localhost")]
 
 
 def test_json_query_key(tool, dns_server, resolver_child, listeners):
