@@ -96,13 +96,20 @@ def test_wrong_map(name, pinned, opt, key, value, kind, msg):
     assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
 
 
-@pytest.mark.parametrize("what", ["missing", "regular file", "directory"])
+@pytest.mark.parametrize("what", ["missing", "regular file", "directory", "symlink",
+                                  "dangling symlink"])
 def test_map_path_not_a_map(name, bpffs, tmp_path, what):
     path = str(tmp_path / "x")
+    if what in ("regular file", "symlink"):
+        open(str(tmp_path / "file"), "w").close()
     if what == "regular file":
-        open(path, "w").close()
+        os.rename(str(tmp_path / "file"), path)
     elif what == "directory":
         os.mkdir(path)
+    elif what == "symlink":
+        os.symlink(str(tmp_path / "file"), path)
+    elif what == "dangling symlink":
+        os.symlink(str(tmp_path / "nowhere"), path)
     res, cmds = strace_bpf([os.path.join(BUILD, name), "--mntnsmap", path])
     line = one_error_line(res, name)
     assert res.returncode == 2 and path in line and "--help" in line
