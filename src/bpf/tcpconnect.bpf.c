@@ -8,10 +8,12 @@
  *   kprobe:     kprobe + kretprobe on the same functions
  *   tracepoint: sock:inet_sock_set_state CLOSE->SYN_SENT records the caller
  *               (process context, local port not chosen yet); the event is
- *               sent at whichever comes first of syscalls:sys_exit_connect,
- *               the first SYN retransmission (tcp:tcp_retransmit_skb, about
- *               1 s: a blocking connect to a silent peer) and the socket's
- *               next state change (io_uring, TCP Fast Open, kernel sockets).
+ *               sent at the socket's next state change (ESTABLISHED or
+ *               CLOSE: on loopback still inside connect(2), elsewhere one
+ *               round trip later) or at the first SYN retransmission
+ *               (tcp:tcp_retransmit_skb, about 1 s: a silent peer),
+ *               whichever comes first. No syscall tracepoint: nothing is
+ *               added to every system call, and no tracefs is needed.
  */
 #include "core.bpf.h"
 #include "connect.bpf.h"
@@ -94,7 +96,6 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	struct event e = {};
-	__u32 tid;
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -104,25 +105,8 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
 		return 0;
-	if (!connect_begin(&e, sk) || !connect_remember(sk, &e))
-		return 0;
-	tid = e.tid;
-	bpf_map_update_elem(&sk_by_tid, &tid, &sk, BPF_ANY);
-	return 0;
-}
-
-SEC("tracepoint/syscalls/sys_exit_connect")
-int tp_sys_exit_connect(struct sys_exit_args *ctx)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sock **skp = bpf_map_lookup_elem(&sk_by_tid, &tid);
-	const struct sock *sk;
-
-	if (!skp)
-		return 0;
-	sk = *skp;
-	bpf_map_delete_elem(&sk_by_tid, &tid);
-	finish_pending(sk, false);
+	if (connect_begin(&e, sk))
+		connect_remember(sk, &e);
 	return 0;
 }
 

@@ -96,7 +96,7 @@ def test_tracefs_mounted_when_missing():
     if is_mounted(TRACEFS):
         subprocess.run(["umount", "-l", TRACEFS], check=True)
     assert not is_mounted(TRACEFS)
-    p = subprocess.Popen([os.path.join(BUILD, "tcpconnect"), "--debug"],
+    p = subprocess.Popen([os.path.join(BUILD, "tcpaccept"), "--debug"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     for raw in p.stderr:
@@ -107,8 +107,8 @@ def test_tracefs_mounted_when_missing():
     p.send_signal(signal.SIGINT)
     rest = p.communicate(timeout=30)[1].decode().splitlines()
     assert p.returncode == 0
-    assert "tcpconnect: mounted tracefs on %s (unmounted again at exit)" % TRACEFS in lines
-    assert "tcpconnect: unmounted %s" % TRACEFS in rest
+    assert "tcpaccept: mounted tracefs on %s (unmounted again at exit)" % TRACEFS in lines
+    assert "tcpaccept: unmounted %s" % TRACEFS in rest
     assert not is_mounted(TRACEFS)
 
 

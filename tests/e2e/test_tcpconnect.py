@@ -137,7 +137,7 @@ def test_json(tool, child_factory, test_netns):
 
 
 def test_row_before_handshake_completes(tool, child_factory):
-    """A connect still in SYN_SENT is reported when connect() returns."""
+    """Non-blocking connects still in SYN_SENT are reported (at the first SYN retransmission)."""
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "127.0.0.1", 0)  # backlog 0: the queue fills at once
