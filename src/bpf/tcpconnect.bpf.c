@@ -95,18 +95,16 @@ static __always_inline void finish_pending(const struct sock *sk, bool closing)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
-	struct event e = {};
-
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
+	/* most state changes of a connection concern neither: leave at once */
 	if (oldstate == TCP_SYN_SENT) {
 		finish_pending(sk, newstate == TCP_CLOSE);
-		return 0;
+	} else if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT &&
+		   sk->sk_protocol == IPPROTO_TCP) {
+		struct event e = {};
+
+		if (connect_begin(&e, sk))
+			connect_remember(sk, &e);
 	}
-	if (oldstate != TCP_CLOSE || newstate != TCP_SYN_SENT)
-		return 0;
-	if (connect_begin(&e, sk))
-		connect_remember(sk, &e);
 	return 0;
 }
 

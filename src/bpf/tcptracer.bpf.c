@@ -114,6 +114,14 @@ static __always_inline void closing(const struct sock *sk, bool by_current)
 		emit(&e);
 }
 
+#define TCP_FIN_WAIT1 4
+#define TCP_FIN_WAIT2 5
+#define TCP_LAST_ACK 9
+#define TCP_CLOSING 11
+#define TCPF_CLOSE_TARGETS                                                                   \
+	((1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_LAST_ACK) | (1 << TCP_CLOSING) | \
+	 (1 << TCP_CLOSE))
+
 /* struct file before 6.13 counted its references in f_count */
 struct file___old {
 	atomic_long_t f_count;
@@ -175,13 +183,14 @@ int BPF_KPROBE(kprobe_close, struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
 		connect_start(sk);
 	else
 		state_change(sk, oldstate, newstate);
-	if (released(BPF_CORE_READ(sk, sk_socket), sk))
+	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
+	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && released(sk->sk_socket, sk))
 		closing(sk, true);
 	return 0;
 }
