@@ -197,9 +197,9 @@ size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, ch
 		case F_NETNS:
 			snprintf(text, sizeof(text), "%u", e->netns);
 			break;
-		case F_EXTRA:
-			snprintf(text, sizeof(text), "%s", extra ? extra : "");
-			break;
+		case F_EXTRA: /* as long as it is (a DNS name can take 1 KiB) */
+			cell(&o, c, extra ? extra : "", i == f->ncols - 1);
+			continue;
 		}
 		cell(&o, c, text, i == f->ncols - 1);
 	}
