@@ -43,7 +43,7 @@ struct event {
 
 struct dns_record {
 	__u64 ts_ns; /* CLOCK_BOOTTIME, when it was copied to the reader */
-	__u32 len; /* bytes of data[] that are valid */
+	__u32 len;   /* bytes of data[] that are valid */
 	__u32 pad;
 	__u8 data[DNS_PAYLOAD_MAX]; /* the UDP payload: the DNS message */
 };

@@ -36,8 +36,8 @@ static void check(const struct tool_desc *t, int argc, char **argv)
 		abort(); /* one line, always */
 	if (r != PARSE_BAD && errlen)
 		abort();
-	if (r == PARSE_RUN && (o.nports > MAX_PORTS || (o.cfg.family != 0 && o.cfg.family != 4 &&
-							o.cfg.family != 6)))
+	if (r == PARSE_RUN &&
+	    (o.nports > MAX_PORTS || (o.cfg.family != 0 && o.cfg.family != 4 && o.cfg.family != 6)))
 		abort();
 	if (r != PARSE_RUN && r != PARSE_DONE && r != PARSE_BAD)
 		abort();

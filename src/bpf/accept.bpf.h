@@ -23,21 +23,21 @@ struct {
 	__type(value, struct sock *);
 } accepted_by_tid SEC(".maps");
 
-static __always_inline void accepted(const struct sock *sk)
+static __always_inline void accepted(enum rd m, const struct sock *sk)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && task_allowed())
-		on_accept(sk);
+	if (RD(m, sk, sk_protocol) == IPPROTO_TCP && task_allowed(m))
+		on_accept(m, sk);
 }
 
 /* ---- fentry and kprobe modes ---- */
 
-static __always_inline int on_csk_accept_return(struct sock *newsk)
+static __always_inline int on_csk_accept_return(enum rd m, struct sock *newsk)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 	if (!newsk)
 		return 0;
-	accepted(newsk);
+	accepted(m, newsk);
 	bpf_map_update_elem(&accepted_by_tid, &tid, &newsk, BPF_ANY);
 	return 0;
 }
@@ -49,13 +49,14 @@ int BPF_PROG(fexit_csk_accept)
 	__u64 ret = 0;
 
 	bpf_get_func_ret(ctx, &ret);
-	return on_csk_accept_return((struct sock *)ret);
+	/* a plain integer to the verifier: read it as an address */
+	return on_csk_accept_return(RD_PROBE, (struct sock *)ret);
 }
 
 SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
 {
-	return on_csk_accept_return(newsk);
+	return on_csk_accept_return(RD_PROBE, newsk);
 }
 
 /* ---- every mode ---- */
@@ -94,7 +95,7 @@ static __always_inline int on_accept_exit(long ret)
 		return 0;
 	sk = fd_sock(ret);
 	if (sk && sk != reported)
-		accepted(sk);
+		accepted(RD_PROBE, sk);
 	return 0;
 }
 

@@ -22,13 +22,13 @@ struct {
  * The caller's identity and the destination, in the caller's context.
  * Returns false when a filter drops the connect.
  */
-static __always_inline bool connect_begin(struct event *e, const struct sock *sk)
+static __always_inline bool connect_begin(enum rd m, struct event *e, const struct sock *sk)
 {
-	if (!task_allowed())
+	if (!task_allowed(m))
 		return false;
-	task_fill(e);
+	task_fill(m, e);
 	e->type = EV_CONNECT;
-	return sock_fill(e, sk) && port_allowed(e->rport);
+	return sock_fill(m, e, sk) && port_allowed(e->rport);
 }
 
 /* Remember a connect until it is reported; a full map counts as a loss. */
@@ -59,9 +59,9 @@ static __always_inline bool connect_take(const struct sock *sk, struct event *e)
  * tcp_v6_connect() hands IPv4-mapped destinations to tcp_v4_connect() on the
  * same AF_INET6 socket: those are reported once, from the v6 side.
  */
-static __always_inline bool is_inet6(const struct sock *sk)
+static __always_inline bool is_inet6(enum rd m, const struct sock *sk)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6;
+	return RD(m, sk, __sk_common.skc_family) == AF_INET6;
 }
 
 /* The socket each thread is connecting, between two of its hooks. */
@@ -90,26 +90,26 @@ static __always_inline struct sock *take_sk(bool v4)
 	if (!skp)
 		return NULL;
 	sk = *skp;
-	if (v4 && is_inet6(sk))
+	if (v4 && is_inet6(RD_PROBE, sk))
 		return NULL;
 	bpf_map_delete_elem(&sk_by_tid, &tid);
 	return sk;
 }
 
-static __always_inline int on_connect_return(struct sock *sk, int ret);
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret);
 
 /* ---- fentry mode ---- */
 
 SEC("fexit/tcp_v4_connect")
 int BPF_PROG(fexit_v4_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
 {
-	return is_inet6(sk) ? 0 : on_connect_return(sk, ret);
+	return is_inet6(RD_BTF, sk) ? 0 : on_connect_return(RD_BTF, sk, ret);
 }
 
 SEC("fexit/tcp_v6_connect")
 int BPF_PROG(fexit_v6_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
 {
-	return on_connect_return(sk, ret);
+	return on_connect_return(RD_BTF, sk, ret);
 }
 
 /* ---- kprobe mode ---- */
@@ -117,7 +117,7 @@ int BPF_PROG(fexit_v6_connect, struct sock *sk, struct sockaddr *uaddr, int len,
 SEC("kprobe/tcp_v4_connect")
 int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
 {
-	return is_inet6(sk) ? 0 : remember_sk(sk);
+	return is_inet6(RD_PROBE, sk) ? 0 : remember_sk(sk);
 }
 
 SEC("kretprobe/tcp_v4_connect")
@@ -125,7 +125,7 @@ int BPF_KRETPROBE(kretprobe_v4_connect, int ret)
 {
 	struct sock *sk = take_sk(true);
 
-	return sk ? on_connect_return(sk, ret) : 0;
+	return sk ? on_connect_return(RD_PROBE, sk, ret) : 0;
 }
 
 SEC("kprobe/tcp_v6_connect")
@@ -139,7 +139,7 @@ int BPF_KRETPROBE(kretprobe_v6_connect, int ret)
 {
 	struct sock *sk = take_sk(false);
 
-	return sk ? on_connect_return(sk, ret) : 0;
+	return sk ? on_connect_return(RD_PROBE, sk, ret) : 0;
 }
 
 #endif

@@ -5,13 +5,13 @@
  */
 #include "core.bpf.h"
 
-static __always_inline void on_accept(const struct sock *sk)
+static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
 
-	task_fill(&e);
+	task_fill(m, &e);
 	e.type = EV_ACCEPT;
-	if (sock_fill(&e, sk) && port_allowed(e.lport))
+	if (sock_fill(m, &e, sk) && port_allowed(e.lport))
 		emit(&e);
 }
 

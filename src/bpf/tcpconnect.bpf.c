@@ -65,11 +65,11 @@ static __always_inline void connect_done(struct event *e, const struct sock *sk)
 }
 
 /* fentry and kprobe modes: the programs are in connect.bpf.h */
-static __always_inline int on_connect_return(struct sock *sk, int ret)
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret)
 {
 	struct event e = {};
 
-	if (ret == 0 && connect_begin(&e, sk))
+	if (ret == 0 && connect_begin(m, &e, sk))
 		connect_done(&e, sk);
 	return 0;
 }
@@ -102,7 +102,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 		   sk->sk_protocol == IPPROTO_TCP) {
 		struct event e = {};
 
-		if (connect_begin(&e, sk))
+		if (connect_begin(RD_BTF, &e, sk))
 			connect_remember(sk, &e);
 	}
 	return 0;

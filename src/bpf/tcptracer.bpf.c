@@ -21,7 +21,7 @@
 
 /* A connection reported by C or A and not closed yet. */
 struct open_conn {
-	struct event row; /* its C or A */
+	struct event row;    /* its C or A */
 	struct socket *sock; /* the socket it belonged to then */
 };
 
@@ -34,9 +34,9 @@ struct {
 } established SEC(".maps");
 
 /* Report e and remember the connection for its X (a full map is a loss). */
-static __always_inline void opened(const struct sock *sk, const struct event *e)
+static __always_inline void opened(enum rd m, const struct sock *sk, const struct event *e)
 {
-	struct open_conn c = { .sock = BPF_CORE_READ(sk, sk_socket) };
+	struct open_conn c = { .sock = RD(m, sk, sk_socket) };
 
 	c.row = *e;
 	if (bpf_map_update_elem(&established, &sk, &c, BPF_ANY)) {
@@ -46,23 +46,24 @@ static __always_inline void opened(const struct sock *sk, const struct event *e)
 	emit(e);
 }
 
-static __always_inline void connect_start(const struct sock *sk)
+static __always_inline void connect_start(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
 
-	if (connect_begin(&e, sk))
+	if (connect_begin(m, &e, sk))
 		connect_remember(sk, &e);
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
-static __always_inline int on_connect_return(struct sock *sk, int ret)
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret)
 {
 	if (ret == 0)
-		connect_start(sk);
+		connect_start(m, sk);
 	return 0;
 }
 
-static __always_inline void state_change(const struct sock *sk, int oldstate, int newstate)
+static __always_inline void state_change(enum rd m, const struct sock *sk, int oldstate,
+					 int newstate)
 {
 	struct event e;
 
@@ -70,18 +71,18 @@ static __always_inline void state_change(const struct sock *sk, int oldstate, in
 		return;
 	/* a refused or timed-out connect leaves nothing behind */
 	e.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
-	if (newstate == TCP_ESTABLISHED && sock_fill(&e, sk))
-		opened(sk, &e);
+	if (newstate == TCP_ESTABLISHED && sock_fill(m, &e, sk))
+		opened(m, sk, &e);
 }
 
-static __always_inline void on_accept(const struct sock *sk)
+static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
 
-	task_fill(&e);
+	task_fill(m, &e);
 	e.type = EV_ACCEPT;
-	if (sock_fill(&e, sk))
-		opened(sk, &e);
+	if (sock_fill(m, &e, sk))
+		opened(m, sk, &e);
 }
 
 #include "accept.bpf.h"
@@ -91,7 +92,7 @@ static __always_inline void on_accept(const struct sock *sk)
  * closing, else (kernel sockets, destroyed from softirq) by the process its
  * C or A named.
  */
-static __always_inline void closing(const struct sock *sk, bool by_current)
+static __always_inline void closing(enum rd m, const struct sock *sk, bool by_current)
 {
 	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
 	struct event e = {};
@@ -103,14 +104,14 @@ static __always_inline void closing(const struct sock *sk, bool by_current)
 	if (bpf_map_delete_elem(&established, &sk))
 		return; /* somebody else reported it */
 	if (by_current) {
-		if (!task_allowed())
+		if (!task_allowed(m))
 			return;
-		task_fill(&e);
+		task_fill(m, &e);
 	} else {
 		e.ts_ns = bpf_ktime_get_boot_ns();
 	}
 	e.type = EV_CLOSE;
-	if (sock_fill(&e, sk))
+	if (sock_fill(m, &e, sk))
 		emit(&e);
 }
 
@@ -118,7 +119,7 @@ static __always_inline void closing(const struct sock *sk, bool by_current)
 #define TCP_FIN_WAIT2 5
 #define TCP_LAST_ACK 9
 #define TCP_CLOSING 11
-#define TCPF_CLOSE_TARGETS                                                                   \
+#define TCPF_CLOSE_TARGETS                                                                        \
 	((1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_LAST_ACK) | (1 << TCP_CLOSING) | \
 	 (1 << TCP_CLOSE))
 
@@ -134,16 +135,16 @@ struct file___old {
  * state changes happen with the file still referenced, or after the socket
  * was orphaned.
  */
-static __always_inline bool released(const struct socket *so, const struct sock *sk)
+static __always_inline bool released(enum rd m, const struct socket *so, const struct sock *sk)
 {
-	struct file *f = so ? BPF_CORE_READ(so, file) : NULL;
+	struct file *f = so ? RD(m, so, file) : NULL;
 
-	if (!f || BPF_CORE_READ(so, sk) != sk)
+	if (!f || RD(m, so, sk) != sk)
 		return false;
 	if (bpf_core_field_exists(f->f_ref))
 		/* file_ref_t: 0 is one reference, negative is none (dead) */
-		return (long)BPF_CORE_READ(f, f_ref.refcnt.counter) < 0;
-	return BPF_CORE_READ((struct file___old *)f, f_count.counter) == 0;
+		return (long)RD(m, f, f_ref.refcnt.counter) < 0;
+	return RD(m, (struct file___old *)f, f_count.counter) == 0;
 }
 
 /* ---- fentry mode ---- */
@@ -151,14 +152,14 @@ static __always_inline bool released(const struct socket *so, const struct sock 
 SEC("fentry/tcp_set_state")
 int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 {
-	state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	state_change(RD_BTF, sk, sk->__sk_common.skc_state, state);
 	return 0;
 }
 
 SEC("fentry/tcp_close")
 int BPF_PROG(fentry_close, struct sock *sk)
 {
-	closing(sk, true);
+	closing(RD_BTF, sk, true);
 	return 0;
 }
 
@@ -167,14 +168,14 @@ int BPF_PROG(fentry_close, struct sock *sk)
 SEC("kprobe/tcp_set_state")
 int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 {
-	state_change(sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
+	state_change(RD_PROBE, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 
 SEC("kprobe/tcp_close")
 int BPF_KPROBE(kprobe_close, struct sock *sk)
 {
-	closing(sk, true);
+	closing(RD_PROBE, sk, true);
 	return 0;
 }
 
@@ -186,12 +187,12 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
-		connect_start(sk);
+		connect_start(RD_BTF, sk);
 	else
-		state_change(sk, oldstate, newstate);
+		state_change(RD_BTF, sk, oldstate, newstate);
 	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
-	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && released(sk->sk_socket, sk))
-		closing(sk, true);
+	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && released(RD_BTF, sk->sk_socket, sk))
+		closing(RD_BTF, sk, true);
 	return 0;
 }
 
@@ -207,7 +208,8 @@ int BPF_PROG(tp_destroy_sock, const struct sock *sk)
 {
 	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
 
+	/* c->sock is a plain address, kept from an earlier program run */
 	if (c)
-		closing(sk, released(c->sock, sk));
+		closing(RD_BTF, sk, released(RD_PROBE, c->sock, sk));
 	return 0;
 }
