@@ -1,22 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Active opens, for every tool that reports them: the caller's identity is
- * taken in its context and kept by socket until the tool reports the
- * connect. The including file defines on_connect_return(sk, ret), called
- * in the caller's context when tcp_v4_connect()/tcp_v6_connect() returns
- * (fentry and kprobe modes: the programs at the end of this file).
+ * taken in its context (connect_begin); the tool keeps it by socket until
+ * it reports the connect. The including file defines
+ * on_connect_return(m, sk, ret), called in the caller's context when
+ * tcp_v4_connect()/tcp_v6_connect() returns (fentry and kprobe modes: the
+ * programs at the end of this file).
  */
 #ifndef CONNECT_BPF_H
 #define CONNECT_BPF_H
-
-/* Connects between their start and their report, by socket. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 16384);
-	__type(key, const struct sock *);
-	__type(value, struct event);
-} pending SEC(".maps");
 
 /*
  * The caller's identity and the destination, in the caller's context.
@@ -29,30 +21,6 @@ static __always_inline bool connect_begin(enum rd m, struct event *e, const stru
 	task_fill(m, e);
 	e->type = EV_CONNECT;
 	return sock_fill(m, e, sk) && port_allowed(e->rport);
-}
-
-/* Remember a connect until it is reported; a full map counts as a loss. */
-static __always_inline bool connect_remember(const struct sock *sk, const struct event *e)
-{
-	if (bpf_map_update_elem(&pending, &sk, e, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
-		return false;
-	}
-	return true;
-}
-
-/*
- * Take the pending connect of sk into e, once: when several hooks race for
- * it, only the one whose delete succeeds gets it.
- */
-static __always_inline bool connect_take(const struct sock *sk, struct event *e)
-{
-	struct event *p = bpf_map_lookup_elem(&pending, &sk);
-
-	if (!p)
-		return false;
-	__builtin_memcpy(e, p, sizeof(*e));
-	return bpf_map_delete_elem(&pending, &sk) == 0;
 }
 
 /*

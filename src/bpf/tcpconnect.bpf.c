@@ -18,6 +18,39 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 
+/* Connects between their start and their report, by socket. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 16384);
+	__type(key, const struct sock *);
+	__type(value, struct event);
+} pending SEC(".maps");
+
+/* Remember a connect until it is reported; a full map counts as a loss. */
+static __always_inline bool connect_remember(const struct sock *sk, const struct event *e)
+{
+	if (bpf_map_update_elem(&pending, &sk, e, BPF_ANY)) {
+		__sync_fetch_and_add(&lost, 1);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Take the pending connect of sk into e, once: when several hooks race for
+ * it, only the one whose delete succeeds gets it.
+ */
+static __always_inline bool connect_take(const struct sock *sk, struct event *e)
+{
+	struct event *p = bpf_map_lookup_elem(&pending, &sk);
+
+	if (!p)
+		return false;
+	__builtin_memcpy(e, p, sizeof(*e));
+	return bpf_map_delete_elem(&pending, &sk) == 0;
+}
+
 /* -c: connection counts, kept in the kernel so none is lost to the ring. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

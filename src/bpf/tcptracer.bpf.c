@@ -14,15 +14,21 @@
  *                  or, for a socket the kernel had closed already, its
  *                  destruction (tcp:tcp_destroy_sock): X, in the process
  *                  that closed, for connections with a C or an A only
- * Every socket that leaves SYN_SENT or gets its X leaves the maps.
+ * Every socket that leaves SYN_SENT without a C, or gets its X, leaves the
+ * map.
  */
 #include "core.bpf.h"
 #include "connect.bpf.h"
 
-/* A connection reported by C or A and not closed yet. */
-struct open_conn {
-	struct event row;    /* its C or A */
-	struct socket *sock; /* the socket it belonged to then */
+/*
+ * A connection of this tool's, from its connect's start or its accept until
+ * its X: one map entry all its life, filled in place (a hash update and
+ * delete cost about 300 ns here; a connect makes one of each, not two).
+ */
+struct conn {
+	struct event row;    /* its C (while connecting: the caller) or its A */
+	struct socket *sock; /* the socket it belonged to at C or A */
+	__u8 open;	     /* C or A sent: X is due */
 };
 
 struct {
@@ -30,28 +36,25 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, const struct sock *);
-	__type(value, struct open_conn);
-} established SEC(".maps");
+	__type(value, struct conn);
+} conns SEC(".maps");
 
-/* Report e and remember the connection for its X (a full map is a loss). */
-static __always_inline void opened(enum rd m, const struct sock *sk, const struct event *e)
+/* A full map is a loss: its connection gets no row at all. */
+static __always_inline bool remember(const struct sock *sk, const struct conn *c)
 {
-	struct open_conn c = { .sock = RD(m, sk, sk_socket) };
-
-	c.row = *e;
-	if (bpf_map_update_elem(&established, &sk, &c, BPF_ANY)) {
+	if (bpf_map_update_elem(&conns, &sk, c, BPF_ANY)) {
 		__sync_fetch_and_add(&lost, 1);
-		return;
+		return false;
 	}
-	emit(e);
+	return true;
 }
 
 static __always_inline void connect_start(enum rd m, const struct sock *sk)
 {
-	struct event e = {};
+	struct conn c = {};
 
-	if (connect_begin(m, &e, sk))
-		connect_remember(sk, &e);
+	if (connect_begin(m, &c.row, sk))
+		remember(sk, &c);
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
@@ -62,27 +65,39 @@ static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret
 	return 0;
 }
 
+/*
+ * Leaving SYN_SENT: C with the caller's identity if the connection became
+ * established (a refused or timed-out connect leaves nothing behind).
+ * State changes of one socket do not race: its lock orders them.
+ */
 static __always_inline void state_change(enum rd m, const struct sock *sk, int oldstate,
 					 int newstate)
 {
-	struct event e;
+	struct conn *c;
 
-	if (oldstate != TCP_SYN_SENT || !connect_take(sk, &e))
+	if (oldstate != TCP_SYN_SENT)
 		return;
-	/* a refused or timed-out connect leaves nothing behind */
-	e.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
-	if (newstate == TCP_ESTABLISHED && sock_fill(m, &e, sk))
-		opened(m, sk, &e);
+	c = bpf_map_lookup_elem(&conns, &sk);
+	if (!c || c->open)
+		return;
+	if (newstate != TCP_ESTABLISHED || !sock_fill(m, &c->row, sk)) {
+		bpf_map_delete_elem(&conns, &sk);
+		return;
+	}
+	c->row.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
+	c->sock = RD(m, sk, sk_socket);
+	c->open = 1;
+	emit(&c->row);
 }
 
 static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
-	struct event e = {};
+	struct conn c = { .sock = RD(m, sk, sk_socket), .open = 1 };
 
-	task_fill(m, &e);
-	e.type = EV_ACCEPT;
-	if (sock_fill(m, &e, sk))
-		opened(m, sk, &e);
+	task_fill(m, &c.row);
+	c.row.type = EV_ACCEPT;
+	if (sock_fill(m, &c.row, sk) && remember(sk, &c))
+		emit(&c.row);
 }
 
 #include "accept.bpf.h"
@@ -94,14 +109,14 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
  */
 static __always_inline void closing(enum rd m, const struct sock *sk, bool by_current)
 {
-	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
+	struct conn *c = bpf_map_lookup_elem(&conns, &sk);
 	struct event e = {};
 
-	if (!c)
-		return;
+	if (!c || !c->open)
+		return; /* still connecting: leaving SYN_SENT ends it */
 	if (!by_current)
 		__builtin_memcpy(&e, &c->row, sizeof(e));
-	if (bpf_map_delete_elem(&established, &sk))
+	if (bpf_map_delete_elem(&conns, &sk))
 		return; /* somebody else reported it */
 	if (by_current) {
 		if (!task_allowed(m))
@@ -206,10 +221,13 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tp_destroy_sock, const struct sock *sk)
 {
-	struct open_conn *c = bpf_map_lookup_elem(&established, &sk);
+	struct conn *c = bpf_map_lookup_elem(&conns, &sk);
 
-	/* c->sock is a plain address, kept from an earlier program run */
-	if (c)
+	if (!c)
+		return 0;
+	if (!c->open) /* a connect that never left SYN_SENT: nothing to report */
+		bpf_map_delete_elem(&conns, &sk);
+	else /* c->sock is a plain address, kept from an earlier program run */
 		closing(RD_BTF, sk, released(RD_PROBE, c->sock, sk));
 	return 0;
 }
