@@ -187,6 +187,16 @@ static __always_inline bool sock_fill(enum rd m, struct event *e, const struct s
 	return true;
 }
 
+/* Keep val under key in a tracking map; a full map is a loss, counted. */
+static __always_inline bool keep(void *map, const void *key, const void *val)
+{
+	if (bpf_map_update_elem(map, key, val, BPF_ANY)) {
+		__sync_fetch_and_add(&lost, 1);
+		return false;
+	}
+	return true;
+}
+
 /*
  * Hand an event to userspace. No wakeup per event: userspace drains on a
  * short timer, and is woken early only once the ring is half full.

@@ -18,7 +18,7 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 
-/* Connects between their start and their report, by socket. */
+/* Connects between their start and their report, by socket (full: a loss). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -26,16 +26,6 @@ struct {
 	__type(key, const struct sock *);
 	__type(value, struct event);
 } pending SEC(".maps");
-
-/* Remember a connect until it is reported; a full map counts as a loss. */
-static __always_inline bool connect_remember(const struct sock *sk, const struct event *e)
-{
-	if (bpf_map_update_elem(&pending, &sk, e, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
-		return false;
-	}
-	return true;
-}
 
 /*
  * Take the pending connect of sk into e, once: when several hooks race for
@@ -136,7 +126,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 		struct event e = {};
 
 		if (connect_begin(RD_BTF, &e, sk))
-			connect_remember(sk, &e);
+			keep(&pending, &sk, &e);
 	}
 	return 0;
 }

@@ -39,22 +39,12 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
-/* A full map is a loss: its connection gets no row at all. */
-static __always_inline bool remember(const struct sock *sk, const struct conn *c)
-{
-	if (bpf_map_update_elem(&conns, &sk, c, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
-		return false;
-	}
-	return true;
-}
-
 static __always_inline void connect_start(enum rd m, const struct sock *sk)
 {
 	struct conn c = {};
 
 	if (connect_begin(m, &c.row, sk))
-		remember(sk, &c);
+		keep(&conns, &sk, &c);
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
@@ -96,7 +86,7 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 
 	task_fill(m, &c.row);
 	c.row.type = EV_ACCEPT;
-	if (sock_fill(m, &c.row, sk) && remember(sk, &c))
+	if (sock_fill(m, &c.row, sk) && keep(&conns, &sk, &c))
 		emit(&c.row);
 }
 
