@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Accepted connections, for every tool that reports them. The including file
- * defines on_accept(sk) first; it runs once per accepted TCP socket, in the
+ * defines on_accept(m, sk) first; it runs once per accepted TCP socket, in the
  * context of the process that accepted it. The programs here adapt each
  * attach mode to it:
  *   fentry:     fexit on inet_csk_accept        \  + the syscall exits below,

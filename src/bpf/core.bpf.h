@@ -40,6 +40,15 @@ enum rd { RD_PROBE, RD_BTF };
 #define RD(m, src, ...) \
 	((m) == RD_BTF ? ___arrow((src), __VA_ARGS__) : BPF_CORE_READ((src), __VA_ARGS__))
 
+/* n bytes (a constant) at src, a field's address, into dst: RD() for arrays */
+static __always_inline void rd_bytes(enum rd m, void *dst, const void *src, __u32 n)
+{
+	if (m == RD_BTF)
+		__builtin_memcpy(dst, src, n);
+	else
+		bpf_probe_read_kernel(dst, n, src);
+}
+
 const volatile struct config cfg = {};
 
 /* Events the ring had no room for; read by userspace through the skeleton. */
@@ -159,20 +168,15 @@ static __always_inline bool sock_fill(enum rd m, struct event *e, const struct s
 		r[0] = RD(m, sk, __sk_common.skc_daddr);
 	} else if (fam == AF_INET6) {
 		e->family = 6;
-		if (m == RD_BTF)
-			__builtin_memcpy(e->raddr, &sk->__sk_common.skc_v6_daddr, 16);
-		else
-			bpf_core_read(e->raddr, 16, &sk->__sk_common.skc_v6_daddr);
+		rd_bytes(m, e->raddr, &sk->__sk_common.skc_v6_daddr, 16);
 		if (v4mapped(e->raddr)) {
 			l[0] = 0;
 			l[1] = 0;
 			l[2] = bpf_htonl(0x0000ffff);
 			l[3] = RD(m, sk, __sk_common.skc_rcv_saddr);
 			r[3] = RD(m, sk, __sk_common.skc_daddr);
-		} else if (m == RD_BTF) {
-			__builtin_memcpy(e->laddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
 		} else {
-			bpf_core_read(e->laddr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+			rd_bytes(m, e->laddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
 		}
 	} else {
 		return false;
