@@ -191,6 +191,17 @@ static __always_inline bool sock_fill(enum rd m, struct event *e, const struct s
 	return true;
 }
 
+/*
+ * The key of a map indexed by socket: its address as a plain number, in a
+ * stack slot of its own. Passing &sk itself would put the BTF pointer's own
+ * slot in a helper's hands; the 6.1 and 6.12 verifiers then forget its type
+ * and reject the next direct read through sk ("invalid mem access 'scalar'").
+ */
+static __always_inline __u64 sk_key(const struct sock *sk)
+{
+	return (__u64)(unsigned long)sk;
+}
+
 /* Keep val under key in a tracking map; a full map is a loss, counted. */
 static __always_inline bool keep(void *map, const void *key, const void *val)
 {

@@ -35,16 +35,17 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
-	__type(key, const struct sock *);
+	__type(key, __u64); /* sk_key() */
 	__type(value, struct conn);
 } conns SEC(".maps");
 
 static __always_inline void connect_start(enum rd m, const struct sock *sk)
 {
 	struct conn c = {};
+	__u64 key = sk_key(sk);
 
 	if (connect_begin(m, &c.row, sk))
-		keep(&conns, &sk, &c);
+		keep(&conns, &key, &c);
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
@@ -63,15 +64,16 @@ static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret
 static __always_inline void state_change(enum rd m, const struct sock *sk, int oldstate,
 					 int newstate)
 {
+	__u64 key = sk_key(sk);
 	struct conn *c;
 
 	if (oldstate != TCP_SYN_SENT)
 		return;
-	c = bpf_map_lookup_elem(&conns, &sk);
+	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c || c->open)
 		return;
 	if (newstate != TCP_ESTABLISHED || !sock_fill(m, &c->row, sk)) {
-		bpf_map_delete_elem(&conns, &sk);
+		bpf_map_delete_elem(&conns, &key);
 		return;
 	}
 	c->row.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
@@ -83,10 +85,11 @@ static __always_inline void state_change(enum rd m, const struct sock *sk, int o
 static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
 	struct conn c = { .sock = RD(m, sk, sk_socket), .open = 1 };
+	__u64 key = sk_key(sk);
 
 	task_fill(m, &c.row);
 	c.row.type = EV_ACCEPT;
-	if (sock_fill(m, &c.row, sk) && keep(&conns, &sk, &c))
+	if (sock_fill(m, &c.row, sk) && keep(&conns, &key, &c))
 		emit(&c.row);
 }
 
@@ -99,14 +102,15 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
  */
 static __always_inline void closing(enum rd m, const struct sock *sk, bool by_current)
 {
-	struct conn *c = bpf_map_lookup_elem(&conns, &sk);
+	__u64 key = sk_key(sk);
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 	struct event e = {};
 
 	if (!c || !c->open)
 		return; /* still connecting: leaving SYN_SENT ends it */
 	if (!by_current)
 		__builtin_memcpy(&e, &c->row, sizeof(e));
-	if (bpf_map_delete_elem(&conns, &sk))
+	if (bpf_map_delete_elem(&conns, &key))
 		return; /* somebody else reported it */
 	if (by_current) {
 		if (!task_allowed(m))
@@ -211,12 +215,13 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tp_destroy_sock, const struct sock *sk)
 {
-	struct conn *c = bpf_map_lookup_elem(&conns, &sk);
+	__u64 key = sk_key(sk);
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 
 	if (!c)
 		return 0;
 	if (!c->open) /* a connect that never left SYN_SENT: nothing to report */
-		bpf_map_delete_elem(&conns, &sk);
+		bpf_map_delete_elem(&conns, &key);
 	else /* c->sock is a plain address, kept from an earlier program run */
 		closing(RD_BTF, sk, released(RD_PROBE, c->sock, sk));
 	return 0;
