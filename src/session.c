@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#define _GNU_SOURCE /* vasprintf */
 /*
  * The runtime every tool shares: privilege and map checks, loading in an
  * attach mode (with fallback for auto), the ring-buffer consumer, signals,
@@ -66,12 +67,74 @@ void debug(const struct session *s, const char *fmt, ...)
 
 static bool libbpf_verbose;
 
+/*
+ * What libbpf said of the program that failed to load, kept while loading
+ * so that a failure can be named: the verifier rejecting one of our
+ * programs (it left a log), or the kernel refusing the kind of program.
+ */
+static struct {
+	bool on;
+	char prog[64];	   /* the program that failed ("" if none did) */
+	char verdict[200]; /* the verifier's error line ("" if it gave no log) */
+} load_log;
+
+/* The verifier's error: the last line of its log before its statistics. */
+static void keep_verdict(const char *log)
+{
+	const char *line = log, *nl;
+
+	load_log.verdict[0] = '\0';
+	for (; *line; line = nl + 1) {
+		size_t n;
+
+		nl = strchr(line, '\n');
+		if (!nl)
+			nl = line + strlen(line);
+		n = (size_t)(nl - line);
+		if (!strncmp(line, "processed ", 10) || !strncmp(line, "verification time", 17) ||
+		    !strncmp(line, "-- END PROG LOAD LOG", 20))
+			break;
+		/* "; ..." lines quote our source, not the verifier's complaint */
+		if (n && strncmp(line, "; ", 2) != 0 && n < sizeof(load_log.verdict))
+			snprintf(load_log.verdict, sizeof(load_log.verdict), "%.*s", (int)n, line);
+		if (!*nl)
+			break;
+	}
+}
+
+static void capture(const char *msg)
+{
+	static const char begin[] = "-- BEGIN PROG LOAD LOG --\n";
+	const char *p = strstr(msg, "libbpf: prog '");
+
+	if (!p || (!strstr(p, "': BPF program load failed: ") && !strstr(p, begin)))
+		return;
+	if (sscanf(p, "libbpf: prog '%63[^']'", load_log.prog) != 1)
+		load_log.prog[0] = '\0';
+	p = strstr(p, begin);
+	if (p)
+		keep_verdict(p + sizeof(begin) - 1);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
+	int n = 0;
+
 	(void)level;
-	if (!libbpf_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
+	if (load_log.on) {
+		char *msg;
+		va_list aq;
+
+		va_copy(aq, ap);
+		if (vasprintf(&msg, fmt, aq) >= 0) {
+			capture(msg);
+			free(msg);
+		}
+		va_end(aq);
+	}
+	if (libbpf_verbose)
+		n = vfprintf(stderr, fmt, ap);
+	return n;
 }
 
 __attribute__((format(printf, 3, 4))) static int fail(const struct session *s, int code,
@@ -336,6 +399,33 @@ static bool kernel_has_kprobes(void)
 	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
 }
 
+#define ENOTSUPP 524 /* the kernel's own "not supported", which strerror() does not know */
+#ifdef __aarch64__
+#define ARCH_TRAMPOLINE_NOTE "; arm64 kernels have them from Linux 6.4"
+#else
+#define ARCH_TRAMPOLINE_NOTE ""
+#endif
+
+/* Why loading in mode m failed with err, from what libbpf said (load_log). */
+static void load_failure(enum attach_mode m, int err, char *why, size_t len)
+{
+	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err);
+
+	if (load_log.verdict[0])
+		snprintf(why, len,
+			 "the verifier rejected program %s (%s: %s; --debug shows its whole log)",
+			 load_log.prog, e, load_log.verdict);
+	else if (m == ATTACH_FENTRY && (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
+					err == -ESRCH || err == -ENOTSUPP))
+		snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)", e);
+	else if (load_log.prog[0])
+		snprintf(why, len, "the kernel refused program %s (%s; --debug shows libbpf's log)",
+			 load_log.prog, e);
+	else
+		snprintf(why, len, "the BPF object failed to load (%s; --debug shows libbpf's log)",
+			 e);
+}
+
 /* Load and attach the programs of mode m. On failure, why says why. */
 static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len)
 {
@@ -366,17 +456,12 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		nprogs += on;
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
 	}
+	memset(&load_log, 0, sizeof(load_log));
+	load_log.on = true;
 	err = s->ops->load(s->skel);
+	load_log.on = false;
 	if (err) {
-		if (m == ATTACH_FENTRY &&
-		    (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP || err == -ESRCH))
-			snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)",
-				 strerror(-err));
-		else
-			snprintf(why, len,
-				 "the BPF programs failed to load (%s; --debug shows the verifier "
-				 "log)",
-				 strerror(-err));
+		load_failure(m, err, why, len);
 		goto out;
 	}
 	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
@@ -398,6 +483,11 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 				snprintf(why, len,
 					 "this kernel has no kprobe support (CONFIG_KPROBES is "
 					 "not set)");
+			else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
+				snprintf(why, len,
+					 "this kernel cannot attach fentry/fexit programs to %s "
+					 "(ENOTSUPP: no BPF trampoline for it%s)",
+					 bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
 			else
 				snprintf(why, len, "cannot attach %s (%s)",
 					 bpf_program__section_name(p), strerror(-err));
@@ -420,7 +510,7 @@ out:
 static int attach_some_mode(struct session *s)
 {
 	static const enum attach_mode order[] = { ATTACH_FENTRY, ATTACH_KPROBE, ATTACH_TRACEPOINT };
-	char why[3][256];
+	char why[3][512];
 	size_t i;
 
 	if (s->opts->mode != ATTACH_AUTO) {
@@ -438,7 +528,7 @@ static int attach_some_mode(struct session *s)
 		debug(s, "%s mode unavailable: %s", attach_mode_name(order[i]), why[i]);
 	}
 	return fail(s, 1,
-		    "no attach mode works on this kernel: fentry: %s; kprobe: %s; "
+		    "no attach mode works here: fentry: %s; kprobe: %s; "
 		    "tracepoint: %s",
 		    why[0], why[1], why[2]);
 }
