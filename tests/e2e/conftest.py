@@ -30,6 +30,55 @@ CGROUP2 = "/sys/fs/cgroup/unified"
 TOOLS = ["tcpconnect", "tcpaccept", "tcptracer"]
 NOBODY = 65534
 
+# ---------------------------------------------------------------- attach modes
+
+MODES = ("fentry", "kprobe", "tracepoint")  # the order auto tries them in
+# TCPT_ATTACH=MODE: every tool a test starts runs with --attach MODE (unless
+# the test names a mode itself); make vmtest runs the suite once per mode.
+ATTACH = os.environ.get("TCPT_ATTACH", "auto")
+
+
+def expected_modes():
+    """
+    The modes this kernel must run (a failure to trace in one is a test
+    failure): TCPT_EXPECT_MODES when given (make vmtest derives it from the
+    kernel package's config); else what can be seen: tracepoints always,
+    kprobes where the kprobe PMU exists. fentry is then not required: a
+    kernel built for it may still refuse it (this development machine's
+    does, with EPERM). A mode not expected may work, or must fail clearly.
+    """
+    env = os.environ.get("TCPT_EXPECT_MODES")
+    if env is not None:
+        return set(env.split())
+    modes = {"tracepoint"}
+    if os.path.exists("/sys/bus/event_source/devices/kprobe/type"):
+        modes.add("kprobe")
+    return modes
+
+
+EXPECT_MODES = expected_modes()
+
+
+def tool_argv(name, *args):
+    """The command line of a tool: build/NAME, --attach ATTACH, args."""
+    mode = [] if ATTACH == "auto" or "--attach" in args else ["--attach", ATTACH]
+    return [os.path.join(BUILD, name)] + mode + list(args)
+
+
+_mode_in_use = {}
+
+
+def mode_in_use(name):
+    """The attach mode name runs in under this suite's ATTACH (asked once)."""
+    if name not in _mode_in_use:
+        t = Tool(name, ["--debug"])
+        t.stop()
+        line = [l for l in t.err if l.startswith(name + ": attach mode: ")]
+        assert line, t.err[-10:]
+        _mode_in_use[name] = line[0].split()[3]
+    return _mode_in_use[name]
+
+
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -78,6 +127,9 @@ def test_netns():
     """All tests run in a network namespace of their own."""
     if os.geteuid() != 0:
         pytest.exit("the end-to-end tests need root", returncode=1)
+    if ATTACH != "auto" and ATTACH not in EXPECT_MODES:
+        pytest.exit("TCPT_ATTACH=%s: this kernel is not expected to run that mode "
+                    "(expected: %s)" % (ATTACH, " ".join(sorted(EXPECT_MODES))), returncode=1)
     new_netns()
     return netns_inode()
 
@@ -365,7 +417,7 @@ class Tool:
     """A running tool: stdout and stderr read by threads, line by line."""
 
     def __init__(self, name, args, ready=True, timeout=30, argv=None):
-        self.argv = argv or [os.path.join(BUILD, name)] + list(args)
+        self.argv = argv or tool_argv(name, *args)
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
         self.out = []
@@ -436,7 +488,7 @@ def tool():
 
 def run_tool(name, *args, timeout=30, **kw):
     """Run a tool that is expected to exit by itself."""
-    return subprocess.run([os.path.join(BUILD, name)] + list(args), capture_output=True,
+    return subprocess.run(tool_argv(name, *args), capture_output=True,
                           timeout=timeout, **kw)
 
 
@@ -529,6 +581,28 @@ def prog_ids_of(pid):
         except OSError:
             continue
     return ids
+
+
+def prog_info(prog_id):
+    out = subprocess.run(["bpftool", "-j", "prog", "show", "id", str(prog_id)],
+                         capture_output=True, check=True)
+    return json.loads(out.stdout)
+
+
+def prog_names_of(pid):
+    """Names of the BPF programs process pid holds."""
+    return {prog_info(i).get("name", "") for i in prog_ids_of(pid)}
+
+
+def map_id_of(pid, map_name):
+    """The ID of the map map_name that the programs of process pid use."""
+    for i in prog_ids_of(pid):
+        for m in prog_info(i).get("map_ids", []):
+            out = subprocess.run(["bpftool", "-j", "map", "show", "id", str(m)],
+                                 capture_output=True, check=True)
+            if json.loads(out.stdout).get("name") == map_name:
+                return m
+    raise AssertionError("process %d uses no map %s" % (pid, map_name))
 
 
 def loaded_prog_ids():

@@ -8,12 +8,19 @@ import time
 
 import pytest
 
-from conftest import (BUILD, NOBODY, ROOT, SANITIZED, TOOLS, Tool, exchange, gone_soon, have,
-                      is_mounted, our_programs, prog_ids_of, run_tool, strace_bpf)
+from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, TOOLS, Tool, exchange,
+                      gone_soon, have, is_mounted, mode_in_use, prog_ids_of, prog_names_of,
+                      run_tool, strace_bpf, tool_argv)
 
-# what each tool's tracepoint mode always loads (to see it go away)
-MARKER_PROG = {"tcpconnect": "tp_set_state", "tcpaccept": "all_sys_exit_accept",
-               "tcptracer": "tp_set_state"}
+# a program each tool always loads in each mode (to see it there, and gone)
+MARKER_PROG = {
+    "fentry": {"tcpconnect": "fexit_v4_connect", "tcpaccept": "fexit_csk_accept",
+               "tcptracer": "fentry_set_state"},
+    "kprobe": {"tcpconnect": "kprobe_v4_connect", "tcpaccept": "kretprobe_csk_accept",
+               "tcptracer": "kprobe_set_state"},
+    "tracepoint": {"tcpconnect": "tp_set_state", "tcpaccept": "all_sys_exit_accept",
+                   "tcptracer": "tp_set_state"},
+}
 # rows one connect+accept makes
 ROWS_PER_EXCHANGE = {"tcpconnect": 1, "tcpaccept": 1, "tcptracer": 2}
 
@@ -59,8 +66,7 @@ BAD_CASES = [(n, a) for n in TOOLS for a in BAD + TOOL_BAD.get(n, [])]
                          ids=["%s %s" % (n, " ".join(a)[:30]) for n, a in BAD_CASES])
 def test_bad_input(name, args):
     """One line naming the problem, exit 2, nothing on stdout, no bpf() call."""
-    argv = [os.path.join(BUILD, name)] + [a.encode("latin-1") if "\xff" in a else a
-                                          for a in args]
+    argv = tool_argv(name, *[a.encode("latin-1") if "\xff" in a else a for a in args])
     res, cmds = strace_bpf(argv)
     line = one_error_line(res, name)
     assert res.returncode == 2
@@ -90,7 +96,7 @@ def test_help_and_version(name):
 ])
 def test_wrong_map(name, pinned, opt, key, value, kind, msg):
     path = pinned("tcpt_bad", key, value, kind)
-    res, cmds = strace_bpf([os.path.join(BUILD, name), opt, path])
+    res, cmds = strace_bpf(tool_argv(name, opt, path))
     line = one_error_line(res, name)
     assert res.returncode == 2 and msg in line and path in line and "--help" in line
     assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
@@ -110,7 +116,7 @@ def test_map_path_not_a_map(name, bpffs, tmp_path, what):
         os.symlink(str(tmp_path / "file"), path)
     elif what == "dangling symlink":
         os.symlink(str(tmp_path / "nowhere"), path)
-    res, cmds = strace_bpf([os.path.join(BUILD, name), "--mntnsmap", path])
+    res, cmds = strace_bpf(tool_argv(name, "--mntnsmap", path))
     line = one_error_line(res, name)
     assert res.returncode == 2 and path in line and "--help" in line
     assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
@@ -121,7 +127,7 @@ def test_map_path_not_a_map(name, bpffs, tmp_path, what):
 
 def test_not_root(name):
     res = subprocess.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                          "--clear-groups", os.path.join(BUILD, name)],
+                          "--clear-groups"] + tool_argv(name),
                          capture_output=True, timeout=30)
     line = one_error_line(res, name)
     assert res.returncode == 1
@@ -130,7 +136,7 @@ def test_not_root(name):
 
 def test_root_without_capabilities(name):
     res = subprocess.run(["setpriv", "--bounding-set=-sys_admin,-bpf,-perfmon",
-                          "--inh-caps=-sys_admin,-bpf,-perfmon", os.path.join(BUILD, name)],
+                          "--inh-caps=-sys_admin,-bpf,-perfmon"] + tool_argv(name),
                          capture_output=True, timeout=30)
     line = one_error_line(res, name)
     assert res.returncode == 1
@@ -142,29 +148,36 @@ def test_root_without_capabilities(name):
 
 def test_attach_modes(name, tool, child_factory):
     """
-    Every mode this kernel runs gives the same rows for the same connections;
-    the others fail with one clear line and exit 1, after their programs
-    passed the verifier wherever the kernel lets them load at all.
+    Every mode this kernel runs gives the same rows for the same connections,
+    and each mode it must run (EXPECT_MODES) does; auto picks the first that
+    works. The others fail with one clear line and exit 1, after their
+    programs passed the verifier wherever the kernel lets them load at all.
     """
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "::")
     results = {}
-    for mode in ("auto", "fentry", "kprobe", "tracepoint"):
+    auto_mode = None
+    for mode in ("auto",) + MODES:
         t = tool(name, "--attach", mode, "--debug", "-j", ready=False)
         line = t.wait_err(lambda l: l.startswith("Tracing") or
-                          l.startswith(name + ": --attach"), timeout=30)
+                          l.startswith(name + ": --attach") or
+                          l.startswith(name + ": no attach mode"), timeout=30)
         if line.startswith("Tracing"):
             pairs = [exchange(client, server, port, "127.0.0.1", 4),
                      exchange(client, server, port, "::1", 6),
                      exchange(client, server, port, "::ffff:127.0.0.1", 6)]
             time.sleep(0.3)
             assert t.stop() == 0
+            if mode == "auto":
+                auto_mode = [l for l in t.err if l.startswith(name + ": attach mode: ")]
+                assert auto_mode and auto_mode[0].endswith(" (auto)"), t.err
+                auto_mode = auto_mode[0].split()[3]
             pids = {client.info["pid"], server.info["pid"]}
             rows = [json.loads(l) for l in t.out]
             rows = [{k: v for k, v in r.items() if k != "time"} for r in rows
                     if r["pid"] in pids]
-            assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), rows
+            assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), (mode, rows)
             # the client's ephemeral ports differ from run to run: name them
             # and so do the server's accepting threads
             eph = {c["lport"]: "client-port-%d" % i for i, (c, _) in enumerate(pairs)}
@@ -179,6 +192,8 @@ def test_attach_modes(name, tool, child_factory):
             results[mode] = rows
             continue
         assert t.stop() == 1
+        assert mode != "auto" and mode not in EXPECT_MODES, (
+            "%s mode must work on this kernel: %s" % (mode, line))
         errs = [l for l in t.err if not l.startswith("libbpf:")]
         # one line says why; the others are --debug's
         assert [l for l in errs if not l.startswith(name + ": ") or
@@ -191,7 +206,8 @@ def test_attach_modes(name, tool, child_factory):
             assert "refuses to load fentry/fexit programs" in line
         else:
             raise AssertionError("%s mode failed here: %s" % (mode, line))
-    assert "auto" in results and "tracepoint" in results
+    assert EXPECT_MODES <= set(results), (EXPECT_MODES, sorted(results))
+    assert auto_mode == next(m for m in MODES if m in results)
     for mode, rows in results.items():
         assert rows == results["auto"], mode
 
@@ -211,7 +227,7 @@ def test_pipe_closed_by_reader(name, child_factory):
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "127.0.0.1")
     err = "/tmp/tcpt-head.%d" % os.getpid()
-    cmd = "%s 2>%s | head -1; echo rc=${PIPESTATUS[0]}" % (os.path.join(BUILD, name), err)
+    cmd = "%s 2>%s | head -1; echo rc=${PIPESTATUS[0]}" % (" ".join(tool_argv(name)), err)
     p = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE)
     time.sleep(1.0)
     exchange(client, server, port, "127.0.0.1", 4)
@@ -232,7 +248,7 @@ def test_signals_detach_everything(name, tool, child_factory, sig):
     port = server.call("listen", "127.0.0.1")
     t = tool(name, "-j")
     ids = prog_ids_of(t.proc.pid)
-    assert MARKER_PROG[name] in our_programs() and len(ids) >= 2
+    assert MARKER_PROG[mode_in_use(name)][name] in prog_names_of(t.proc.pid) and len(ids) >= 2
     exchange(client, server, port, "127.0.0.1", 4)
     # no waiting: the row must be drained and printed on the way out
     assert t.stop(sig) == 0
@@ -254,7 +270,7 @@ def test_valgrind_memcheck(name, child_factory):
     argv = ["valgrind", "--error-exitcode=99", "--leak-check=full",
             "--errors-for-leak-kinds=definite,indirect",
             "--show-leak-kinds=definite,indirect", "--suppressions=" + supp,
-            os.path.join(BUILD, name), "-j"]
+            ] + tool_argv(name, "-j")
     t = Tool(name, [], ready=False, argv=argv)
     t.wait_err(lambda l: l.startswith("Tracing"), timeout=120)
     exchange(client, server, port, "127.0.0.1", 4)

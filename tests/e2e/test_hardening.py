@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, TOOLS, gone_soon, is_mounted, prog_ids_of
+from conftest import TOOLS, gone_soon, is_mounted, prog_ids_of, tool_argv
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -31,7 +31,7 @@ def test_flood_through_a_stalled_pipe(child_factory):
     n = 20000
     client = child_factory(comm="tcpt-flood")
     closed = client.call("free_port", "127.0.0.1")
-    p = subprocess.Popen([os.path.join(BUILD, "tcpconnect"), "-p", str(client.info["pid"])],
+    p = subprocess.Popen(tool_argv("tcpconnect", "-p", str(client.info["pid"])),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     err = []
 
@@ -96,7 +96,7 @@ def test_tracefs_mounted_when_missing():
     if is_mounted(TRACEFS):
         subprocess.run(["umount", "-l", TRACEFS], check=True)
     assert not is_mounted(TRACEFS)
-    p = subprocess.Popen([os.path.join(BUILD, "tcpaccept"), "--debug"],
+    p = subprocess.Popen(tool_argv("tcpaccept", "--debug"),
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     lines = []
     for raw in p.stderr:
@@ -114,7 +114,7 @@ def test_tracefs_mounted_when_missing():
 
 @pytest.mark.parametrize("name", TOOLS)
 def test_btf_missing(name):
-    res = subprocess.run([os.path.join(BUILD, name)], capture_output=True, timeout=30,
+    res = subprocess.run(tool_argv(name), capture_output=True, timeout=30,
                          env=dict(os.environ, TCPTOOLS_BTF="/nonexistent/vmlinux"))
     lines = res.stderr.decode().splitlines()
     assert res.returncode == 1 and res.stdout == b""

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import NOBODY, exchange, table_rows
+from conftest import NOBODY, exchange, map_id_of, table_rows
 from test_tcpconnect import norm, wait_rows
 
 HEADER = "T  PID    COMM             IP SADDR            DADDR            SPORT  DPORT"
@@ -115,25 +115,18 @@ def test_refused_and_timed_out_connects(tool, child_factory):
     assert [l for l in t.out if json.loads(l)["pid"] == client.info["pid"]] == []
 
 
-def map_entries(prog_name, map_name, netns):
+def map_entries(t, map_name, netns):
     """
-    Entries in map_name of the loaded program prog_name, by bpftool, that
-    belong to network namespace netns (the map's values start with the
-    struct event, whose netns field is at byte 20): other traffic on the
-    machine does not count.
+    Entries in map_name of the running tool t, by bpftool, that belong to
+    network namespace netns (the map's values start with the struct event,
+    whose netns field is at byte 20): other traffic on the machine does not
+    count.
     """
-    progs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
-                                      check=True).stdout)
-    ids = [m for p in progs if p.get("name") == prog_name for m in p.get("map_ids", [])]
-    for i in ids:
-        info = json.loads(subprocess.run(["bpftool", "-j", "map", "show", "id", str(i)],
-                                         capture_output=True, check=True).stdout)
-        if info.get("name") == map_name:
-            dump = subprocess.run(["bpftool", "-j", "map", "dump", "id", str(i)],
-                                  capture_output=True, check=True).stdout
-            values = [bytes(int(b, 16) for b in e["value"]) for e in json.loads(dump)]
-            return sum(int.from_bytes(v[20:24], "little") == netns for v in values)
-    raise AssertionError("no map %s on %s" % (map_name, prog_name))
+    dump = subprocess.run(["bpftool", "-j", "map", "dump", "id",
+                           str(map_id_of(t.proc.pid, map_name))],
+                          capture_output=True, check=True).stdout
+    values = [bytes(int(b, 16) for b in e["value"]) for e in json.loads(dump)]
+    return sum(int.from_bytes(v[20:24], "little") == netns for v in values)
 
 
 def test_refused_connects_leave_maps_empty(tool, child_factory, test_netns):
@@ -141,10 +134,10 @@ def test_refused_connects_leave_maps_empty(tool, child_factory, test_netns):
     client = child_factory(comm="tcpt-client")
     closed = server.call("free_port", "::1")
     t = tool("tcptracer")
-    before = map_entries("tp_set_state", "conns", test_netns)
+    before = map_entries(t, "conns", test_netns)
     res = client.call("refused_many", "::1", closed, 10000)
     assert res == {"refused": 10000}
-    after = map_entries("tp_set_state", "conns", test_netns)
+    after = map_entries(t, "conns", test_netns)
     assert t.stop() == 0
     print("conns entries before:", before, "after:", after)
     assert after <= before
@@ -157,13 +150,13 @@ def test_maps_hold_only_open_connections(tool, child_factory, test_netns):
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "127.0.0.1")
     t = tool("tcptracer")
-    base = map_entries("tp_set_state", "conns", test_netns)
+    base = map_entries(t, "conns", test_netns)
     exchange(client, server, port, "127.0.0.1", 4)
-    assert map_entries("tp_set_state", "conns", test_netns) == base + 2  # C and A
+    assert map_entries(t, "conns", test_netns) == base + 2  # C and A
     client.call("close_all")
     server.call("close_all")
     wait_rows(t, server.info["pid"], 2)
-    assert map_entries("tp_set_state", "conns", test_netns) == base
+    assert map_entries(t, "conns", test_netns) == base
     assert t.stop() == 0
 
 
