@@ -3,7 +3,7 @@
 # Quick when they are all present already.
 set -e
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
-iproute2 util-linux procps python3 python3-pytest clang-format strace valgrind
+iproute2 util-linux procps python3 python3-pytest clang-format strace valgrind socat
 cppcheck clang-tidy libclang-rt-14-dev"
 missing=
 for p in $pkgs; do

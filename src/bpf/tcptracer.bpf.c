@@ -26,9 +26,8 @@
  * delete cost about 300 ns here; a connect makes one of each, not two).
  */
 struct conn {
-	struct event row;    /* its C (while connecting: the caller) or its A */
-	struct socket *sock; /* the socket it belonged to at C or A */
-	__u8 open;	     /* C or A sent: X is due */
+	struct event row; /* its C (while connecting: the caller) or its A */
+	__u8 open;	  /* C or A sent: X is due */
 };
 
 struct {
@@ -77,14 +76,13 @@ static __always_inline void state_change(enum rd m, const struct sock *sk, int o
 		return;
 	}
 	c->row.ts_ns = bpf_ktime_get_boot_ns(); /* C is when it became established */
-	c->sock = RD(m, sk, sk_socket);
 	c->open = 1;
 	emit(&c->row);
 }
 
 static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
-	struct conn c = { .sock = RD(m, sk, sk_socket), .open = 1 };
+	struct conn c = { .open = 1 };
 	__u64 key = sk_key(sk);
 
 	task_fill(m, &c.row);
@@ -132,28 +130,46 @@ static __always_inline void closing(enum rd m, const struct sock *sk, bool by_cu
 	((1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_LAST_ACK) | (1 << TCP_CLOSING) | \
 	 (1 << TCP_CLOSE))
 
-/* struct file before 6.13 counted its references in f_count */
+/*
+ * struct file counts its references in f_ref (a file_ref_t) from 6.13, in
+ * f_count before. Both flavours are spelled here, so the code builds with
+ * either kind of vmlinux.h and runs on either kind of kernel.
+ */
+struct file___new {
+	struct {
+		atomic_long_t refcnt;
+	} f_ref;
+} __attribute__((preserve_access_index));
+
 struct file___old {
 	atomic_long_t f_count;
 } __attribute__((preserve_access_index));
 
 /*
- * Is so, the socket of sk, being released (by close(2) of its last file
- * descriptor, or its process exiting)? Its file has dropped its last
- * reference by then (__fput runs tcp_close), while shutdown(2) and softirq
- * state changes happen with the file still referenced, or after the socket
- * was orphaned.
+ * Is the current task releasing sk (tracepoint mode, which has no hook on
+ * tcp_close)? tcp_close runs with the socket locked by its caller, and is
+ * called when the socket's file has dropped its last reference (close(2)
+ * of its last descriptor, or its process exiting). Both must hold: the file
+ * can already be dead while the close has not begun, and a packet that
+ * moves the socket in the meantime is processed by whichever task runs the
+ * network receive path (on loopback or a veth, often the peer process);
+ * with the socket unlocked, such a change is not the release. shutdown(2)
+ * and the receive path work with the file still referenced.
  */
-static __always_inline bool released(enum rd m, const struct socket *so, const struct sock *sk)
+static __always_inline bool releasing(const struct sock *sk)
 {
-	struct file *f = so ? RD(m, so, file) : NULL;
+	const struct socket *sock = sk->sk_socket;
+	struct file *f;
 
-	if (!f || RD(m, so, sk) != sk)
+	if (!sk->sk_lock.owned || !sock || sock->sk != sk)
 		return false;
-	if (bpf_core_field_exists(f->f_ref))
+	f = sock->file;
+	if (!f)
+		return false;
+	if (bpf_core_field_exists(((struct file___new *)f)->f_ref))
 		/* file_ref_t: 0 is one reference, negative is none (dead) */
-		return (long)RD(m, f, f_ref.refcnt.counter) < 0;
-	return RD(m, (struct file___old *)f, f_count.counter) == 0;
+		return (long)((struct file___new *)f)->f_ref.refcnt.counter < 0;
+	return ((struct file___old *)f)->f_count.counter == 0;
 }
 
 /* ---- fentry mode ---- */
@@ -200,17 +216,18 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	else
 		state_change(RD_BTF, sk, oldstate, newstate);
 	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
-	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && released(RD_BTF, sk->sk_socket, sk))
+	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && releasing(sk))
 		closing(RD_BTF, sk, true);
 	return 0;
 }
 
 /*
- * A socket already in CLOSE (reset by the peer, timed out) changes state no
- * more when its owner closes it: it is destroyed then, orphaned already but
- * while its old socket is being released. Kernel sockets (no file) and
- * sockets destroyed later from softirq get an X by the process of their C
- * or A.
+ * A socket already in CLOSE (reset by the peer, timed out) makes no state
+ * change more when its owner closes it: it is destroyed then, inside
+ * tcp_close, still locked by the closing task. A socket destroyed later,
+ * from the network receive path or a timer, is not locked by any task: its
+ * X names the process of its C or A. So do kernel sockets (no file) that
+ * were not in CLOSE when released.
  */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tp_destroy_sock, const struct sock *sk)
@@ -222,7 +239,7 @@ int BPF_PROG(tp_destroy_sock, const struct sock *sk)
 		return 0;
 	if (!c->open) /* a connect that never left SYN_SENT: nothing to report */
 		bpf_map_delete_elem(&conns, &key);
-	else /* c->sock is a plain address, kept from an earlier program run */
-		closing(RD_BTF, sk, released(RD_PROBE, c->sock, sk));
+	else
+		closing(RD_BTF, sk, sk->sk_lock.owned);
 	return 0;
 }

@@ -381,6 +381,12 @@ class actions:
         return {"refused": refused}
 
     @staticmethod
+    def new_netns(keep):
+        """Move into a network namespace of our own, lo up; its inode."""
+        new_netns()
+        return netns_inode()
+
+    @staticmethod
     def abort_all(keep):
         """Close every socket with a reset (SO_LINGER 0)."""
         for s in keep:

@@ -2,12 +2,13 @@
 """tcptracer: C, A and X rows of real connections, each exactly once."""
 import json
 import os
+import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import NOBODY, exchange, map_id_of, table_rows
+from conftest import NOBODY, exchange, have, map_id_of, table_rows
 from test_tcpconnect import norm, wait_rows
 
 HEADER = "T  PID    COMM             IP SADDR            DADDR            SPORT  DPORT"
@@ -270,3 +271,91 @@ def test_pid_filter(tool, child_factory):
     assert t.stop() == 0
     assert [(json.loads(l)["type"], json.loads(l)["pid"]) for l in t.out] == [
         ("accept", server.info["pid"]), ("close", server.info["pid"])]
+
+
+@pytest.fixture
+def veth_peer(child_factory):
+    """
+    A second network namespace, held by a child, linked to the test's own by
+    a veth pair: (the test's address, the peer's, the path of the peer's
+    netns) for IPv4 and IPv6. A packet crossing it is received in the
+    context of whichever task sent it, as on a real network.
+    """
+    holder = child_factory(comm="tcpt-netns")
+    holder.call("new_netns")
+    ns = "/proc/%d/ns/net" % holder.pid
+    dev = "tcptv%d" % os.getpid()
+
+    def sh(*cmd, netns=None):
+        subprocess.run((["nsenter", "--net=" + netns] if netns else []) + list(cmd),
+                       check=True)
+
+    sh("ip", "link", "add", dev, "type", "veth", "peer", "name", "tcptpeer",
+       "netns", str(holder.pid))
+    try:
+        sh("ip", "addr", "add", "198.18.0.1/24", "dev", dev)
+        sh("ip", "addr", "add", "fd00:7463::1/64", "dev", dev, "nodad")
+        sh("ip", "link", "set", dev, "up")
+        sh("ip", "addr", "add", "198.18.0.2/24", "dev", "tcptpeer", netns=ns)
+        sh("ip", "addr", "add", "fd00:7463::2/64", "dev", "tcptpeer", "nodad", netns=ns)
+        sh("ip", "link", "set", "tcptpeer", "up", netns=ns)
+        yield {4: ("198.18.0.1", "198.18.0.2"), 6: ("fd00:7463::1", "fd00:7463::2")}, ns
+    finally:
+        subprocess.run(["ip", "link", "del", dev], capture_output=True)
+
+
+@pytest.mark.skipif(not have("socat"), reason="socat is not installed")
+@pytest.mark.parametrize("fam", [4, 6])
+def test_x_of_half_closed_pairs_over_veth(tool, veth_peer, child_factory, fam):
+    """
+    socat clients in another network (and mount) namespace half-close at
+    once (their stdin is empty) and close after socat's half-close timeout; a forking
+    socat server answers each and exits a second later. Whichever end closes
+    while the other's FIN crosses the veth, every X names the process that
+    released that end: a client's X its own PID, never a server process's
+    (before the fix, about 1 in 4 did); a server end's X the forked socat
+    that served it (not the listener, which let go of it first).
+    """
+    (here, there), ns = veth_peer[0][fam], veth_peer[1]
+    port = child_factory(comm="tcpt-ports").call("free_port", here)
+    listen = "TCP6-LISTEN:%d,ipv6only=1" % port if fam == 6 else "TCP4-LISTEN:%d" % port
+    server = subprocess.Popen(["socat", listen + ",fork,reuseaddr",
+                               "SYSTEM:echo srv; sleep 1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    target = "TCP6:[%s]:%d" % (here, port) if fam == 6 else "TCP4:%s:%d" % (here, port)
+    try:
+        t = tool("tcptracer", "-j")
+        clients = []
+        for _ in range(30):
+            # a mount namespace of its own, as "ip netns exec" gives: its
+            # teardown at exit widens the gap between the file's release
+            # and the socket's close
+            clients.append(subprocess.Popen(["nsenter", "--net=" + ns, "unshare", "--mount",
+                                             "socat", "-", target],
+                                            stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL))
+            time.sleep(0.2)
+        assert all(c.wait(30) == 0 for c in clients)
+        time.sleep(1.5)  # the last server processes exit
+        assert t.stop() == 0
+    finally:
+        server.kill()
+        server.wait()
+    rows = [json.loads(l) for l in t.out]
+    pids = {c.pid for c in clients}
+    conns = {(r["lport"], r["rport"]): r for r in rows
+             if r["type"] == "connect" and r["pid"] in pids}
+    assert len(conns) == len(clients)
+    wrong = []
+    for (lport, rport), c in conns.items():
+        mine = [(r["type"], r["pid"], r["comm"]) for r in rows
+                if (r["lport"], r["rport"]) == (lport, rport)]
+        theirs = [(r["type"], r["pid"], r["comm"]) for r in rows
+                  if (r["lport"], r["rport"]) == (rport, lport)]
+        if mine != [("connect", c["pid"], "socat"), ("close", c["pid"], "socat")]:
+            wrong.append(("client", lport, mine))
+        if (len(theirs) != 2 or theirs[0] != ("accept", server.pid, "socat") or
+                theirs[1][0] != "close" or theirs[1][1] in pids | {server.pid} or
+                theirs[1][2] != "socat"):
+            wrong.append(("server", lport, theirs))
+    assert wrong == [], "%d of %d connections wrong: %s" % (len(wrong), len(conns), wrong)
