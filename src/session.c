@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -23,20 +24,16 @@
 #define POLL_MS 10		   /* the longest an event waits in the ring when idle */
 #define LOST_WARN_NS 1000000000ULL /* at most one loss warning a second */
 #define TRACEFS "/sys/kernel/tracing"
+#define CGROUP2 "/sys/fs/cgroup" /* where a cgroup2 hierarchy is mounted if none is */
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
 
 static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t tracefs_is_ours;
 
 static void on_signal(int sig)
 {
-	if (stop_signal) {
-		/* a second signal: leave at once (links go with the process) */
-		if (tracefs_is_ours)
-			umount2(TRACEFS, MNT_DETACH);
+	if (stop_signal) /* a second signal: leave at once (links go with the process) */
 		_exit(128 + sig);
-	}
 	stop_signal = sig;
 }
 
@@ -152,6 +149,7 @@ __attribute__((format(printf, 3, 4))) static int fail(const struct session *s, i
 
 /* ---- privileges ---- */
 
+#define CAP_NET_ADMIN_BIT 12
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -177,15 +175,21 @@ static int check_privileges(const struct session *s)
 	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
 	bool bpf = caps & (1ULL << CAP_BPF_BIT);
 	bool perfmon = caps & (1ULL << CAP_PERFMON_BIT);
+	bool net_admin = caps & (1ULL << CAP_NET_ADMIN_BIT);
 
-	if (admin || (bpf && perfmon))
-		return 0;
-	return fail(s, 1,
-		    "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
-		    "or CAP_SYS_ADMIN: run as root)",
-		    !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
-		    : !bpf	     ? "CAP_BPF and CAP_SYS_ADMIN"
-				     : "CAP_PERFMON and CAP_SYS_ADMIN");
+	if (!admin && (!bpf || !perfmon))
+		return fail(s, 1,
+			    "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
+			    "or CAP_SYS_ADMIN: run as root)",
+			    !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+			    : !bpf	     ? "CAP_BPF and CAP_SYS_ADMIN"
+					     : "CAP_PERFMON and CAP_SYS_ADMIN");
+	/* a cgroup_skb program is a networking program */
+	if (s->opts->dns && !admin && !net_admin)
+		return fail(s, 1,
+			    "permission denied: -d needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) to "
+			    "attach its DNS capture to the cgroup hierarchy");
+	return 0;
 }
 
 /* CO-RE needs the kernel's type information (BTF). */
@@ -285,24 +289,71 @@ static bool prog_in_mode(const struct bpf_program *p, enum attach_mode m)
 	}
 }
 
-/* Classic tracepoints are found through tracefs: mount it if nobody has. */
-static int ensure_tracefs(struct session *s, char *why, size_t len)
+/*
+ * Mount a file system the tool needs and nobody mounted, in a mount
+ * namespace of the tool's own (made on first use): the system's mounts are
+ * never changed, and nothing is left to undo at exit, however it ends.
+ */
+static int mount_privately(struct session *s, const char *fstype, const char *target, char *why,
+			   size_t len)
 {
-	if (!access(TRACEFS "/events", F_OK) || !access("/sys/kernel/debug/tracing/events", F_OK))
-		return 0;
-	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL)) {
-		snprintf(why, len, "tracefs is not mounted and mounting it on %s failed (%s)",
-			 TRACEFS, strerror(errno));
+	if (!s->own_mntns) {
+		/* private: nothing mounted here propagates out ("/" is no mount in a chroot) */
+		if (unshare(CLONE_NEWNS) ||
+		    (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) &&
+		     mount("none", "/sys", "none", MS_REC | MS_PRIVATE, NULL))) {
+			snprintf(why, len,
+				 "%s is not mounted on %s, and the tool cannot mount it in a mount "
+				 "namespace of its own (%s%s)",
+				 fstype, target, strerror(errno),
+				 errno == EPERM ? ": that needs CAP_SYS_ADMIN" : "");
+			return -1;
+		}
+		s->own_mntns = true;
+	}
+	if (mount(fstype, target, fstype, 0, NULL)) {
+		snprintf(why, len, "%s is not mounted, and mounting it on %s failed (%s)", fstype,
+			 target, strerror(errno));
 		return -1;
 	}
-	s->mounted_tracefs = true;
-	tracefs_is_ours = 1;
-	debug(s, "mounted tracefs on %s (unmounted again at exit)", TRACEFS);
+	debug(s,
+	      "mounted %s on %s in a mount namespace of its own (the system's mounts are "
+	      "untouched)",
+	      fstype, target);
 	return 0;
 }
 
-/* The root of the cgroup v2 hierarchy: every socket of the system is below it. */
-static int cgroup2_root(void)
+/*
+ * Classic tracepoints are found through tracefs (libbpf reads each event's
+ * id there): mount it if nobody has. stat(), not access(): a tool run with
+ * capabilities but another user's real UID must be judged by what it can do.
+ */
+static int ensure_tracefs(struct session *s, char *why, size_t len)
+{
+	static const char *const dirs[] = { TRACEFS, "/sys/kernel/debug/tracing" };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		char events[64];
+
+		snprintf(events, sizeof(events), "%s/events", dirs[i]);
+		if (!stat(events, &st))
+			return 0;
+		if (errno == EACCES) {
+			snprintf(why, len,
+				 "cannot read tracefs at %s (%s): the syscall tracepoints' ids are "
+				 "there, readable by root only on most systems: it needs "
+				 "CAP_DAC_READ_SEARCH, or root",
+				 dirs[i], strerror(errno));
+			return -1;
+		}
+	}
+	return mount_privately(s, "tracefs", TRACEFS, why, len);
+}
+
+/* A cgroup2 hierarchy mounted already, or -1. */
+static int cgroup2_mounted(void)
 {
 	FILE *f = fopen("/proc/self/mounts", "r");
 	char dev[256], dir[4096], type[64];
@@ -319,23 +370,29 @@ static int cgroup2_root(void)
 	return fd;
 }
 
+/*
+ * The root of the cgroup v2 hierarchy: every socket of the system is below
+ * it. Where none is mounted (under "ip netns exec", which mounts a /sys of
+ * its own), mount one.
+ */
+static int cgroup2_root(struct session *s, char *why, size_t len)
+{
+	int fd = cgroup2_mounted();
+
+	if (fd >= 0 || mount_privately(s, "cgroup2", CGROUP2, why, len))
+		return fd;
+	fd = open(CGROUP2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		snprintf(why, len, "cannot open the cgroup2 hierarchy on %s (%s)", CGROUP2,
+			 strerror(errno));
+	return fd;
+}
+
 static struct bpf_link *attach_prog(struct session *s, struct bpf_program *p)
 {
-	struct bpf_link *l;
-	int fd, err;
-
 	if (bpf_program__type(p) != BPF_PROG_TYPE_CGROUP_SKB)
 		return bpf_program__attach(p);
-	fd = cgroup2_root();
-	if (fd < 0) {
-		debug(s, "no cgroup v2 hierarchy is mounted");
-		return NULL;
-	}
-	l = bpf_program__attach_cgroup(p, fd);
-	err = errno;
-	close(fd);
-	errno = err;
-	return l;
+	return bpf_program__attach_cgroup(p, s->cgroup_root_fd);
 }
 
 static void detach(struct session *s)
@@ -348,6 +405,9 @@ static void detach(struct session *s)
 		s->ops->destroy(s->skel);
 	s->skel = NULL;
 	s->obj = NULL;
+	if (s->cgroup_root_fd >= 0)
+		close(s->cgroup_root_fd);
+	s->cgroup_root_fd = -1;
 }
 
 static int on_sample(void *ctx, void *data, size_t size)
@@ -392,6 +452,8 @@ static int configure(struct session *s)
 	return 0;
 }
 
+#define NO_KPROBES "this kernel has no kprobe support (CONFIG_KPROBES is not set)"
+
 static bool kernel_has_kprobes(void)
 {
 	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
@@ -430,7 +492,7 @@ static void load_failure(enum attach_mode m, int err, char *why, size_t len)
 static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len)
 {
 	struct bpf_program *p;
-	bool need_tracefs = false;
+	bool need_tracefs = false, need_cgroup = false;
 	int err, nprogs = 0;
 	struct bpf_object_open_opts oo = {
 		.sz = sizeof(oo),
@@ -455,7 +517,13 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
+		need_cgroup |= on && bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB;
 	}
+	/* what attaching will need, found before the work of loading */
+	if (need_tracefs && ensure_tracefs(s, why, len))
+		goto out;
+	if (need_cgroup && (s->cgroup_root_fd = cgroup2_root(s, why, len)) < 0)
+		goto out;
 	memset(&load_log, 0, sizeof(load_log));
 	load_log.on = true;
 	err = s->ops->load(s->skel);
@@ -469,8 +537,6 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		snprintf(why, len, "cannot fill the port filter map (%s)", strerror(errno));
 		goto out;
 	}
-	if (need_tracefs && ensure_tracefs(s, why, len))
-		goto out;
 	bpf_object__for_each_program (p, s->obj) {
 		struct bpf_link *l;
 
@@ -480,9 +546,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		if (!l) {
 			err = -errno;
 			if (m == ATTACH_KPROBE && !kernel_has_kprobes())
-				snprintf(why, len,
-					 "this kernel has no kprobe support (CONFIG_KPROBES is "
-					 "not set)");
+				snprintf(why, len, "%s", NO_KPROBES);
 			else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
 				snprintf(why, len,
 					 "this kernel cannot attach fentry/fexit programs to %s "
@@ -521,6 +585,12 @@ static int attach_some_mode(struct session *s)
 		return 0;
 	}
 	for (i = 0; i < 3; i++) {
+		/* known before loading: no time spent verifying what cannot attach */
+		if (order[i] == ATTACH_KPROBE && !kernel_has_kprobes()) {
+			snprintf(why[i], sizeof(why[i]), "%s", NO_KPROBES);
+			debug(s, "kprobe mode unavailable: %s", why[i]);
+			continue;
+		}
 		if (!try_mode(s, order[i], why[i], sizeof(why[i]))) {
 			debug(s, "attach mode: %s (auto)", attach_mode_name(s->mode));
 			return 0;
@@ -550,6 +620,7 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 	s->ctx = ctx;
 	s->cgroup_fd = -1;
 	s->mntns_fd = -1;
+	s->cgroup_root_fd = -1;
 	libbpf_verbose = o->debug;
 	libbpf_set_print(libbpf_print);
 	catch_signals();
@@ -678,10 +749,6 @@ void session_stop(struct session *s)
 	if (s->mntns_fd >= 0)
 		close(s->mntns_fd);
 	s->cgroup_fd = s->mntns_fd = -1;
-	if (s->mounted_tracefs && umount2(TRACEFS, MNT_DETACH) == 0)
-		debug(s, "unmounted %s", TRACEFS);
-	s->mounted_tracefs = false;
-	tracefs_is_ours = 0;
 	if (lost)
 		fprintf(stderr, "WARNING: %llu events lost in total\n", (unsigned long long)lost);
 }

@@ -63,7 +63,8 @@ struct session {
 	struct ring_buffer *rb;
 	int cgroup_fd;
 	int mntns_fd;
-	bool mounted_tracefs;
+	int cgroup_root_fd; /* the cgroup2 root a cgroup_skb program attaches to */
+	bool own_mntns;	    /* in a mount namespace of the tool's own */
 	__u64 lost_reported;
 	event_fn fn;
 	void *ctx;

@@ -83,6 +83,10 @@ libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 PR_SET_NAME = 15
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+TRACEFS = "/sys/kernel/tracing"
 
 
 def _check(rc, what):
@@ -385,6 +389,21 @@ class actions:
         """Move into a network namespace of our own, lo up; its inode."""
         new_netns()
         return netns_inode()
+
+    @staticmethod
+    def own_mounts(keep, tracefs):
+        """
+        Move into a mount namespace of our own, private (nothing propagates
+        out), with tracefs mounted (tracefs=True) or not (False).
+        """
+        unshare(CLONE_NEWNS)
+        _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make-private")
+        for path in (TRACEFS, "/sys/kernel/debug/tracing"):
+            while not tracefs and is_mounted(path):
+                _check(libc.umount2(path.encode(), MNT_DETACH), "umount " + path)
+        if tracefs and not is_mounted(TRACEFS):
+            _check(libc.mount(b"tracefs", TRACEFS.encode(), b"tracefs", 0, None), "mount")
+        return "/proc/%d/ns/mnt" % os.getpid()
 
     @staticmethod
     def abort_all(keep):

@@ -143,6 +143,73 @@ def test_root_without_capabilities(name):
     assert "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN" in line
 
 
+# what README names as enough for each tool, without root
+CAPS = {"tcpconnect": "+bpf,+perfmon", "tcpaccept": "+bpf,+perfmon,+dac_read_search",
+        "tcptracer": "+bpf,+perfmon,+dac_read_search"}
+
+
+def as_nobody(caps, ns, argv):
+    """argv as user nobody holding exactly caps, in mount namespace ns."""
+    return ["nsenter", "--mount=" + ns, "setpriv", "--reuid=%d" % NOBODY,
+            "--regid=%d" % NOBODY, "--clear-groups", "--inh-caps=-all," + caps,
+            "--ambient-caps=-all," + caps, "--bounding-set=-all," + caps] + argv
+
+
+def test_nobody_with_the_documented_capabilities(name, tool, child_factory):
+    """
+    A user other than root, with exactly the capabilities README names for
+    the tool, traces: rows with the right PIDs. tracefs is mounted (it could
+    not mount it), in a mount namespace of the test's own.
+    """
+    ns = child_factory(comm="tcpt-mounts").call("own_mounts", True)
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    t = tool(name, argv=as_nobody(CAPS[name], ns, tool_argv(name, "-j")))
+    with open("/proc/%d/status" % t.proc.pid) as f:
+        assert [l.split()[1] for l in f if l.startswith("Uid:")] == [str(NOBODY)]
+    c, s = exchange(client, server, port, "127.0.0.1", 4)
+    pids = {client.info["pid"], server.info["pid"]}
+    deadline = time.monotonic() + 10
+    while len([l for l in list(t.out) if json.loads(l)["pid"] in pids]) < \
+            ROWS_PER_EXCHANGE[name] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert t.stop() == 0
+    rows = [json.loads(l) for l in t.out]
+    rows = [(r["type"], r["pid"], r["lport"]) for r in rows if r["pid"] in pids]
+    want = {"tcpconnect": [("connect", client.info["pid"], c["lport"])],
+            "tcpaccept": [("accept", server.info["pid"], port)],
+            "tcptracer": [("connect", client.info["pid"], c["lport"]),
+                          ("accept", server.info["pid"], port)]}[name]
+    assert rows == want
+
+
+@pytest.mark.parametrize("name,caps,args,missing", [
+    ("tcpaccept", "+bpf,+perfmon", [], "CAP_DAC_READ_SEARCH"),
+    ("tcptracer", "+bpf,+perfmon", [], "CAP_DAC_READ_SEARCH"),
+    ("tcpconnect", "+bpf,+perfmon", ["-d"], "CAP_NET_ADMIN"),
+])
+def test_nobody_missing_a_capability(child_factory, name, caps, args, missing):
+    """One line that names the capability missing, exit 1."""
+    ns = child_factory(comm="tcpt-mounts").call("own_mounts", True)
+    res = subprocess.run(as_nobody(caps, ns, tool_argv(name, *args)), capture_output=True,
+                         timeout=60)
+    line = one_error_line(res, name)
+    assert res.returncode == 1 and missing in line, line
+
+
+def test_nobody_cannot_mount_tracefs(child_factory):
+    """Where tracefs is missing, mounting it needs CAP_SYS_ADMIN: said so."""
+    ns = child_factory(comm="tcpt-mounts").call("own_mounts", False)
+    res = subprocess.run(as_nobody(CAPS["tcpaccept"], ns, tool_argv("tcpaccept")),
+                         capture_output=True, timeout=60)
+    line = one_error_line(res, "tcpaccept")
+    assert res.returncode == 1
+    assert ("tracefs is not mounted on /sys/kernel/tracing, and the tool cannot mount it in "
+            "a mount namespace of its own (Operation not permitted: that needs "
+            "CAP_SYS_ADMIN)") in line
+
+
 # ---------------------------------------------------------------- attach modes
 
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """Floods, signals under load, kernel facilities missing."""
+import json
 import os
 import re
 import signal
@@ -9,7 +10,8 @@ import time
 
 import pytest
 
-from conftest import TOOLS, gone_soon, is_mounted, prog_ids_of, tool_argv
+from conftest import TOOLS, exchange, gone_soon, prog_ids_of, tool_argv
+from test_tcpconnect import wait_rows
 
 TRACEFS = "/sys/kernel/tracing"
 
@@ -91,25 +93,31 @@ def test_signal_during_a_storm(tool, child_factory, name, sig):
     assert gone_soon(ids)
 
 
-def test_tracefs_mounted_when_missing():
-    """Not mounted: the tool mounts tracefs, says so under --debug, unmounts it at exit."""
-    if is_mounted(TRACEFS):
-        subprocess.run(["umount", "-l", TRACEFS], check=True)
-    assert not is_mounted(TRACEFS)
-    p = subprocess.Popen(tool_argv("tcpaccept", "--debug"),
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    lines = []
-    for raw in p.stderr:
-        lines.append(raw.decode().rstrip("\n"))
-        if lines[-1].startswith("Tracing"):
-            break
-    assert is_mounted(TRACEFS)
-    p.send_signal(signal.SIGINT)
-    rest = p.communicate(timeout=30)[1].decode().splitlines()
-    assert p.returncode == 0
-    assert "tcpaccept: mounted tracefs on %s (unmounted again at exit)" % TRACEFS in lines
-    assert "tcpaccept: unmounted %s" % TRACEFS in rest
-    assert not is_mounted(TRACEFS)
+def test_tracefs_mounted_privately_when_missing(tool, child_factory):
+    """
+    tracefs not mounted where tcpaccept starts: it mounts it in a mount
+    namespace of its own (saying so under --debug) and traces; the namespace
+    it was started in never sees that mount, so nothing is left to undo.
+    """
+    ns = child_factory(comm="tcpt-mounts").call("own_mounts", False)
+    holder = int(ns.split("/")[2])
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    t = tool("tcpaccept", argv=["nsenter", "--mount=" + ns] +
+             tool_argv("tcpaccept", "--debug", "-j"))
+    assert ("tcpaccept: mounted tracefs on %s in a mount namespace of its own (the system's "
+            "mounts are untouched)" % TRACEFS) in t.err
+    c, s = exchange(client, server, port, "127.0.0.1", 4)
+    wait_rows(t, server.info["pid"], 1)
+    with open("/proc/%d/mounts" % t.proc.pid) as f:
+        assert any(l.split()[1:3] == [TRACEFS, "tracefs"] for l in f)
+    with open("/proc/%d/mounts" % holder) as f:
+        assert not any(l.split()[1] == TRACEFS for l in f)
+    assert t.stop() == 0
+    rows = [json.loads(l) for l in t.out if json.loads(l)["pid"] == server.info["pid"]]
+    assert [(r["type"], r["lport"], r["rport"]) for r in rows] == [
+        ("accept", port, c["lport"])]
 
 
 @pytest.mark.parametrize("name", TOOLS)

@@ -226,6 +226,28 @@ def test_unconnected_socket_answers(tool, dns_server, resolver_child, listeners)
     assert query_of(t, c.info["pid"]) == ["v4only.tcpt.test"]
 
 
+def test_no_cgroup2_visible(tool, dns_server, resolver_child, listeners):
+    """
+    As under "ip netns exec", which mounts a /sys of its own: no cgroup2
+    hierarchy is visible where tcpconnect -d starts. It mounts one in a mount
+    namespace of its own and sees the answers.
+    """
+    from conftest import tool_argv
+    script = "mount -t sysfs sysfs /sys && exec " + " ".join(
+        tool_argv("tcpconnect", "-d", "--debug"))
+    t = tool("tcpconnect", argv=["unshare", "--mount", "--propagation", "private",
+                                 "sh", "-c", script])
+    assert ("tcpconnect: mounted cgroup2 on /sys/fs/cgroup in a mount namespace of its own "
+            "(the system's mounts are untouched)") in t.err
+    c = resolver_child
+    a = c.call("resolve_and_connect", dns_server, "www.tcpt.test", socket.AF_INET,
+               listeners["127.0.0.7"], 0)
+    assert a["addr"] == "127.0.0.7"
+    wait_rows(t, c.info["pid"], 1)
+    assert t.stop() == 0
+    assert query_of(t, c.info["pid"]) == ["www.tcpt.test"]
+
+
 def test_dns_with_count_is_usage_error(tool):
     from conftest import run_tool
     res = run_tool("tcpconnect", "-d", "-c")
