@@ -2,6 +2,7 @@
 #
 #   make            build build/tcpconnect (and the other tools)
 #   make test       build, then run the unit and end-to-end tests (root)
+#   make vmtest     the tests under Debian's 6.1 and 6.12 kernels in QEMU, per attach mode (root; scripts/vmtest)
 #   make deps       install the Debian packages needed to build and test
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -56,7 +57,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test check deps vmlinux install format lint fuzz clean FORCE bench
+.PHONY: all test vmtest check deps vmlinux install format lint fuzz clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -107,6 +108,13 @@ $(OUT)/fuzz_options: tests/fuzz_options.c src/options.c src/tools.c src/format.c
 test: all $(UNITS:%=$(OUT)/%)
 	$(Q)PYTHON=$(PYTHON) UNITS="$(UNITS)" TCPT_BUILD=$(abspath $(OUT)) \
 		TCPT_SANITIZE=$(SANITIZE) tests/run
+
+# The same tests under other kernels, booted in QEMU once each, every attach
+# mode in turn (scripts/vmtest says how; KERNELS= VMTEST_MODES= VMTEST_JOBS=).
+vmtest: all $(UNITS:%=$(OUT)/%)
+	$(Q)scripts/deps.sh vmtest
+	$(Q)PYTHON=$(PYTHON) TCPT_BUILD=$(abspath $(OUT)) TCPT_SANITIZE=$(SANITIZE) \
+		scripts/vmtest
 
 # Everything CI runs: static checks, the tests, the fuzzers briefly, and the
 # tests again built with ASan and UBSan.
