@@ -25,7 +25,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.environ.get("TCPT_BUILD") or os.path.join(ROOT, "build")
 SANITIZED = os.environ.get("TCPT_SANITIZE") == "1"
 BPFFS = "/sys/fs/bpf"
-CGROUP2 = "/sys/fs/cgroup/unified"
+
+
+def cgroup2_mount():
+    """Where the cgroup v2 hierarchy is mounted (hybrid or unified layout)."""
+    with open("/proc/self/mounts") as f:
+        for line in f:
+            if line.split()[2] == "cgroup2":
+                return line.split()[1]
+    return None
+
+
+CGROUP2 = cgroup2_mount()
 
 TOOLS = ["tcpconnect", "tcpaccept", "tcptracer"]
 NOBODY = 65534
@@ -552,6 +563,8 @@ _cgroups = itertools.count()
 @pytest.fixture
 def cgroup():
     """A fresh cgroup v2 directory; its processes go back to the root after."""
+    if CGROUP2 is None:
+        pytest.fail("no cgroup v2 hierarchy is mounted")
     path = os.path.join(CGROUP2, "tcpt-test-%d-%d" % (os.getpid(), next(_cgroups)))
     os.mkdir(path)
     yield path
