@@ -18,6 +18,8 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include "session.h"
 
@@ -361,9 +363,18 @@ static int cgroup2_mounted(void)
 
 	if (!f)
 		return -1;
-	while (fd < 0 && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3)
-		if (!strcmp(type, "cgroup2"))
-			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	while (fd < 0 && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
+		struct statfs sf;
+
+		if (strcmp(type, "cgroup2"))
+			continue;
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		/* listed, but hidden under a later mount (a /sys mounted again) */
+		if (fd >= 0 && (fstatfs(fd, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)) {
+			close(fd);
+			fd = -1;
+		}
+	}
 	fclose(f);
 	if (fd < 0)
 		errno = ENOENT;
@@ -453,6 +464,36 @@ static int configure(struct session *s)
 }
 
 #define NO_KPROBES "this kernel has no kprobe support (CONFIG_KPROBES is not set)"
+
+/* Is p attached through perf_event_open() (kprobes, classic tracepoints)? */
+static bool uses_perf_event(const struct bpf_program *p)
+{
+	return bpf_program__type(p) == BPF_PROG_TYPE_KPROBE ||
+	       bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
+}
+
+static int paranoid_level(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	int level = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = 0;
+		fclose(f);
+	}
+	return level;
+}
+
+/*
+ * Debian's and Ubuntu's kernels add a level 3 to perf_event_paranoid, their
+ * default, at which perf_event_open() wants CAP_SYS_ADMIN (CAP_PERFMON is
+ * not enough).
+ */
+#define PARANOID_NOTE                                                                   \
+	": kernel.perf_event_paranoid is above 2, and this kernel then lets only "      \
+	"CAP_SYS_ADMIN attach kprobes and tracepoints; run as root, or set it to 2 to " \
+	"let CAP_PERFMON do it"
 
 static bool kernel_has_kprobes(void)
 {
@@ -553,8 +594,12 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 					 "(ENOTSUPP: no BPF trampoline for it%s)",
 					 bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
 			else
-				snprintf(why, len, "cannot attach %s (%s)",
-					 bpf_program__section_name(p), strerror(-err));
+				snprintf(why, len, "cannot attach %s (%s%s)",
+					 bpf_program__section_name(p), strerror(-err),
+					 err == -EACCES && uses_perf_event(p) &&
+							 paranoid_level() > 2
+						 ? PARANOID_NOTE
+						 : "");
 			goto out;
 		}
 		s->links[s->nlinks++] = l;
