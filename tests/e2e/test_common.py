@@ -294,7 +294,7 @@ def test_attach_modes(name, tool, child_factory):
 
 
 def test_auto_reports_mode(name, tool):
-    t = tool(name, "--debug")
+    t = tool(name, "--attach", "auto", "--debug")
     assert t.stop() == 0
     assert any(l.startswith(name + ": attach mode: ") and l.endswith("(auto)") for l in t.err)
 
