@@ -476,6 +476,13 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 
 		if (!bpf_program__autoload(p))
 			continue;
+		if (s->nlinks >= MAX_LINKS) {
+			snprintf(why, len,
+				 "cannot attach %s: this mode has more programs than the %d links "
+				 "tcptools keeps (a bug in tcptools: raise MAX_LINKS)",
+				 bpf_program__name(p), MAX_LINKS);
+			goto out;
+		}
 		l = attach_prog(s, p);
 		if (!l) {
 			err = -errno;

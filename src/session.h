@@ -46,7 +46,9 @@ struct skel_ops {
 	static const struct skel_ops sk##_ops = { sk##_open_,	sk##_load_,   sk##_destroy_, \
 						  sk##_object_, sk##_config_, sk##_lost_ }
 
-#define MAX_LINKS 16
+#ifndef MAX_LINKS
+#define MAX_LINKS 16 /* room for the programs of one attach mode */
+#endif
 
 /* Called for each event; returns 0 to go on. */
 typedef int (*event_fn)(void *ctx, const struct event *e);

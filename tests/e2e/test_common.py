@@ -258,6 +258,21 @@ def test_signals_detach_everything(name, tool, child_factory, sig):
     assert is_mounted("/sys/kernel/tracing") == tracefs_before
 
 
+def test_more_programs_than_links(tmp_path):
+    """A mode with more programs than MAX_LINKS: one line naming our bug, no overflow."""
+    out = str(tmp_path / "build")
+    cflags = "-O2 -g -DMAX_LINKS=1" + (" -fsanitize=address,undefined" if SANITIZED else "")
+    subprocess.run(["make", "-s", "-C", ROOT, "OUT=" + out, "CFLAGS=" + cflags,
+                    out + "/tcpconnect"], check=True, capture_output=True, timeout=300)
+    res = subprocess.run([out + "/tcpconnect", "--attach", "tracepoint"],
+                         capture_output=True, timeout=60)
+    line = one_error_line(res, "tcpconnect")
+    assert res.returncode == 1 and res.stdout == b""
+    assert line == ("tcpconnect: --attach tracepoint: cannot attach tp_retransmit: this mode has "
+                    "more programs than the 1 links tcptools keeps (a bug in tcptools: raise "
+                    "MAX_LINKS)")
+
+
 @pytest.mark.skipif(SANITIZED, reason="valgrind cannot run AddressSanitizer builds")
 def test_valgrind_memcheck(name, child_factory):
     """A short run under valgrind: no memory error, nothing leaked, clean exit."""
