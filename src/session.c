@@ -338,12 +338,17 @@ static struct bpf_link *attach_prog(struct session *s, struct bpf_program *p)
 	return l;
 }
 
+void session_detach(struct session *s)
+{
+	while (s->nlinks > 0)
+		bpf_link__destroy(s->links[--s->nlinks]);
+}
+
 static void detach(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
-	while (s->nlinks > 0)
-		bpf_link__destroy(s->links[--s->nlinks]);
+	session_detach(s);
 	if (s->skel)
 		s->ops->destroy(s->skel);
 	s->skel = NULL;

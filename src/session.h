@@ -87,6 +87,12 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
  */
 int session_run(struct session *s);
 
+/*
+ * Destroy the links only: no program runs any more, and the skeleton and its
+ * maps stay readable as a consistent snapshot until session_stop().
+ */
+void session_detach(struct session *s);
+
 /* Detach and free everything; report the lost total. Safe to call twice. */
 void session_stop(struct session *s);
 

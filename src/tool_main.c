@@ -61,8 +61,9 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 		fflush(stdout);
 	}
 	rc = session_run(&s);
+	session_detach(&s);
 	if (p.hooks->stopping && !rc)
-		p.hooks->stopping(&s, &o);
+		rc = p.hooks->stopping(&s, &o);
 	session_stop(&s);
 	return rc;
 }
