@@ -633,6 +633,13 @@ static int make_epoll(const struct session *s)
 		close(ep);
 		return -1;
 	}
+	if (s->extra_rb) {
+		ev.data.fd = ring_buffer__epoll_fd(s->extra_rb);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+			close(ep);
+			return -1;
+		}
+	}
 	/* stdout's reader going away (| head) wakes us even when idle */
 	ev.events = 0;
 	ev.data.fd = STDOUT_FILENO;
@@ -649,8 +656,8 @@ int session_run(struct session *s)
 	if (ep < 0)
 		return fail(s, 1, "cannot poll the ring buffer (%s)", strerror(errno));
 	while (!stop_signal) {
-		struct epoll_event evs[2];
-		int n = epoll_wait(ep, evs, 2, POLL_MS), i;
+		struct epoll_event evs[3];
+		int n = epoll_wait(ep, evs, 3, POLL_MS), i;
 		bool out_gone = false;
 
 		if (n < 0 && errno != EINTR) {

@@ -71,6 +71,11 @@ struct session {
 	void *ctx;
 	/* called before each batch of events is read (NULL: nothing) */
 	void (*before_batch)(struct session *s);
+	/*
+	 * another ring whose wakeups end the wait for a batch (NULL: none);
+	 * before_batch drains it
+	 */
+	struct ring_buffer *extra_rb;
 };
 
 /*

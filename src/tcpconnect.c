@@ -146,7 +146,8 @@ static int started(struct session *s, const struct opts *o)
 			strerror(errno));
 		return 1;
 	}
-	s->before_batch = drain_dns;
+	s->before_batch = drain_dns; /* on the timer: answers come without wakeups */
+	s->extra_rb = dns_rb;	     /* and early when the DNS ring is half full */
 	return 0;
 }
 

@@ -162,7 +162,7 @@ SEC("cgroup_skb/ingress")
 int all_dns_ingress(struct __sk_buff *skb)
 {
 	struct dns_record *r;
-	__u64 udp_off, n, avail;
+	__u64 udp_off, n, avail, flags = BPF_RB_NO_WAKEUP;
 	__u8 b[2];
 	__be16 port, ulen;
 
@@ -207,6 +207,13 @@ int all_dns_ingress(struct __sk_buff *skb)
 	r->len = n;
 	if (bpf_skb_load_bytes(skb, udp_off + 8, r->data, n))
 		r->len = 0;
-	bpf_ringbuf_submit(r, 0);
+	/*
+	 * No wakeup per answer, as emit() does for events: userspace drains
+	 * this ring on its timer and before each row; woken early only once
+	 * the ring is half full.
+	 */
+	if (bpf_ringbuf_query(&dns_events, BPF_RB_AVAIL_DATA) > DNS_RINGBUF_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
 	return 1;
 }
