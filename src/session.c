@@ -593,21 +593,52 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static __u64 lost_count(const struct session *s)
+/* What each cause of loss means, said in its warnings. */
+static const struct {
+	const char *what;  /* "N <what>" */
+	const char *cause; /* "(<cause>)" */
+	const char *means; /* ": <means>", or NULL */
+} losses[NLOSSES] = {
+	[LOSS_EVENTS] = { "events lost", "ring buffer full", NULL },
+	[LOSS_TRACKING] = { "connections not tracked", "tracking map full",
+			    "their rows are missing" },
+	[LOSS_COUNTS] = { "connects not counted", "count table full", NULL },
+	[LOSS_DNS] = { "DNS responses lost", "DNS ring full", "QUERY may be missing" },
+};
+
+static __u64 lost_count(const struct session *s, enum loss l)
 {
-	return s->skel ? *s->ops->lost(s->skel) : 0;
+	volatile __u64 *n = s->skel ? s->ops->lost(s->skel, l) : NULL;
+
+	return n ? *n : 0;
+}
+
+static void warn_lost(enum loss l, __u64 n, const char *total)
+{
+	fprintf(stderr, "WARNING: %llu %s%s (%s)%s%s\n", (unsigned long long)n, losses[l].what,
+		total, losses[l].cause, losses[l].means ? ": " : "",
+		losses[l].means ? losses[l].means : "");
 }
 
 static void report_lost(struct session *s, __u64 *last_warn)
 {
-	__u64 lost = lost_count(s), now = now_ns();
+	__u64 now = now_ns();
+	bool warned = false;
+	int l;
 
-	if (lost == s->lost_reported || now - *last_warn < LOST_WARN_NS)
+	if (now - *last_warn < LOST_WARN_NS)
 		return;
-	fprintf(stderr, "WARNING: %llu events lost\n",
-		(unsigned long long)(lost - s->lost_reported));
-	s->lost_reported = lost;
-	*last_warn = now;
+	for (l = 0; l < NLOSSES; l++) {
+		__u64 lost = lost_count(s, l);
+
+		if (lost == s->lost_reported[l])
+			continue;
+		warn_lost(l, lost - s->lost_reported[l], "");
+		s->lost_reported[l] = lost;
+		warned = true;
+	}
+	if (warned)
+		*last_warn = now;
 }
 
 /* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
@@ -689,7 +720,11 @@ out:
 
 void session_stop(struct session *s)
 {
-	__u64 lost = lost_count(s);
+	__u64 lost[NLOSSES];
+	int l;
+
+	for (l = 0; l < NLOSSES; l++)
+		lost[l] = lost_count(s, l);
 
 	detach(s);
 	if (s->cgroup_fd >= 0)
@@ -701,6 +736,7 @@ void session_stop(struct session *s)
 		debug(s, "unmounted %s", TRACEFS);
 	s->mounted_tracefs = false;
 	tracefs_is_ours = 0;
-	if (lost)
-		fprintf(stderr, "WARNING: %llu events lost in total\n", (unsigned long long)lost);
+	for (l = 0; l < NLOSSES; l++)
+		if (lost[l])
+			warn_lost(l, lost[l], " in total");
 }

@@ -10,7 +10,8 @@
 #include "tools.h"
 #include "tcpconnect.skel.h"
 
-SKEL_OPS(tcpconnect_bpf);
+SKEL_OPS_LOSSES(tcpconnect_bpf, SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
+					SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
 
 struct counted {
 	struct count_key key;

@@ -42,6 +42,9 @@ static __always_inline bool connect_take(const struct sock *sk, struct event *e)
 	return bpf_map_delete_elem(&pending, &key) == 0;
 }
 
+/* -c: connects a full count table had no room for */
+__u64 lost_counts = 0;
+
 /* -c: connection counts, kept in the kernel so none is lost to the ring. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -73,7 +76,7 @@ static __always_inline void deliver(const struct event *e)
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_counts, 1);
 }
 
 /*
@@ -146,6 +149,9 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, DNS_RINGBUF_BYTES);
 } dns_events SEC(".maps");
+
+/* DNS responses the ring above had no room for: only names are missing */
+__u64 lost_dns = 0;
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -259,7 +265,7 @@ int all_dns_ingress(struct __sk_buff *skb)
 	n = ((n - 1) & (DNS_PAYLOAD_MAX - 1)) + 1;
 	r = bpf_ringbuf_reserve(&dns_events, sizeof(*r), 0);
 	if (!r) {
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_dns, 1);
 		return 1;
 	}
 	r->ts_ns = bpf_ktime_get_boot_ns();
