@@ -576,7 +576,6 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 			goto err;
 	if ((rc = attach_some_mode(s)))
 		goto err;
-	fprintf(stderr, "%s\n", t->banner);
 	return 0;
 err:
 	session_stop(s);

@@ -109,7 +109,8 @@ struct session {
 /*
  * Check privileges and map paths, then load and attach in the mode asked for
  * (trying each in turn for auto). Prints one line and returns the exit code
- * on failure (1 for the system, 2 for bad input); 0 when tracing.
+ * on failure (1 for the system, 2 for bad input); 0 when tracing. Prints no
+ * banner: the caller does, once its own setup has succeeded too.
  */
 int session_start(struct session *s, const struct tool_desc *t, const struct opts *o,
 		  const struct skel_ops *ops, event_fn fn, void *ctx);

@@ -253,3 +253,28 @@ def test_ipv6_extension_header(tool, tmp_path, resolver_child, listeners):
     finally:
         r.close()
     assert query_of(t, c.info["pid"]) == ["v4only.tcpt.test"]
+
+
+def test_no_banner_when_setup_fails():
+    """
+    With too few file descriptors for the DNS ring's reader, tcpconnect -d
+    fails after loading: one line naming that, no "Tracing" banner before it.
+    """
+    import resource
+    import subprocess
+    from conftest import tool_argv
+
+    for n in range(12, 64):
+        res = subprocess.run(
+            tool_argv("tcpconnect", "-d"), capture_output=True, timeout=30,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)))
+        err = res.stderr.decode().splitlines()
+        if any("DNS answer cache" in l for l in err):
+            assert err == ["tcpconnect: cannot set up the DNS answer cache "
+                           "(Too many open files)"]
+            assert res.returncode == 1 and res.stdout == b""
+            return
+        assert not any(l.startswith("Tracing") for l in err), \
+            "limit %d: traced without the DNS reader failing first: %s" % (n, err)
+    pytest.fail("no file descriptor limit made the DNS reader's setup fail")
