@@ -17,6 +17,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <bpf/bpf.h>
 #include "session.h"
 
@@ -25,6 +26,9 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
+#ifndef BPF_FS_MAGIC
+#define BPF_FS_MAGIC 0xcafe4a11
+#endif
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t tracefs_is_ours;
@@ -237,9 +241,19 @@ static int open_map(const struct session *s, const struct mapspec *m)
 	if (!m->path)
 		return 0;
 	fd = bpf_obj_get(m->path);
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+		struct statfs fs;
+
+		/* elsewhere the kernel's EPERM or EACCES would only mislead */
+		if (statfs(m->path, &fs) == 0 && fs.f_type != BPF_FS_MAGIC)
+			return fail(s, 2,
+				    "%s '%s': not a pinned BPF map (not on a BPF file system) "
+				    "(see '%s --help')",
+				    m->option, shown(m->path), s->tool->name);
 		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')", m->option,
-			    shown(m->path), strerror(errno), s->tool->name);
+			    shown(m->path), strerror(err), s->tool->name);
+	}
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);

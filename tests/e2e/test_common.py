@@ -120,6 +120,25 @@ def test_map_path_not_a_map(name, bpffs, tmp_path, what):
     line = one_error_line(res, name)
     assert res.returncode == 2 and path in line and "--help" in line
     assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
+    if what in ("missing", "dangling symlink"):
+        want = "No such file or directory"
+    else:  # the kernel's EPERM would only mislead off a BPF file system
+        want = "not a pinned BPF map (not on a BPF file system)"
+    assert line == "%s: --mntnsmap '%s': %s (see '%s --help')" % (name, path, want, name)
+
+
+def test_map_path_on_bpffs_not_a_map(name, bpffs):
+    """A directory on the BPF file system: the kernel's own reason is kept."""
+    path = os.path.join(bpffs, "tcpt_dir_%d" % os.getpid())
+    os.mkdir(path)
+    try:
+        res = run_tool(name, "--cgroupmap", path)
+    finally:
+        os.rmdir(path)
+    line = one_error_line(res, name)
+    assert res.returncode == 2
+    assert line == ("%s: --cgroupmap '%s': not a pinned BPF map (Permission denied) "
+                    "(see '%s --help')" % (name, path, name))
 
 
 # ---------------------------------------------------------------- privileges
