@@ -18,6 +18,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <linux/magic.h> /* BPF_FS_MAGIC */
 #include <bpf/bpf.h>
 #include "session.h"
 
@@ -26,9 +27,6 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
-#ifndef BPF_FS_MAGIC
-#define BPF_FS_MAGIC 0xcafe4a11
-#endif
 
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t tracefs_is_ours;
