@@ -186,6 +186,9 @@ struct dns_entry {
 	uint8_t family;
 	uint8_t addr[16]; /* IPv4: 4 bytes then zeros */
 	char name[DNS_CACHE_NAME];
+	/* the answer name replaced, for connects made before that ("": none) */
+	uint64_t prev_when;
+	char prev_name[DNS_CACHE_NAME];
 };
 
 struct dns_cache {
@@ -382,6 +385,8 @@ void dns_cache_put(struct dns_cache *c, int family, const uint8_t *addr, const c
 	i = find(c, bucket, family, key);
 	if (i != NIL) {
 		/* Known address: new name and time, now the newest. */
+		memcpy(c->e[i].prev_name, c->e[i].name, DNS_CACHE_NAME);
+		c->e[i].prev_when = c->e[i].when;
 		set_name(c->e[i].name, name);
 		c->e[i].when = now_ns;
 		unlink_order(c, i);
@@ -398,6 +403,7 @@ void dns_cache_put(struct dns_cache *c, int family, const uint8_t *addr, const c
 	e->family = (uint8_t)family;
 	memcpy(e->addr, key, 16);
 	set_name(e->name, name);
+	e->prev_name[0] = '\0';
 	e->bucket = bucket;
 	e->hprev = NIL;
 	e->hnext = c->bucket[bucket];
@@ -411,7 +417,9 @@ void dns_cache_put(struct dns_cache *c, int family, const uint8_t *addr, const c
 const char *dns_cache_get(const struct dns_cache *c, int family, const uint8_t *addr,
 			  uint64_t now_ns, uint64_t *when_ns)
 {
+	const char *name;
 	uint8_t key[16];
+	uint64_t when;
 	uint32_t bucket;
 	int32_t i;
 
@@ -419,11 +427,23 @@ const char *dns_cache_get(const struct dns_cache *c, int family, const uint8_t *
 		return NULL;
 	bucket = key_hash(c, (uint8_t)family, key) & (DNS_CACHE_BUCKETS - 1);
 	i = find(c, bucket, family, key);
-	if (i == NIL || expired(c->e[i].when, now_ns))
+	if (i == NIL)
+		return NULL;
+	/* an answer newer than now_ns cannot be the one a connect then used */
+	if (c->e[i].when <= now_ns) {
+		when = c->e[i].when;
+		name = c->e[i].name;
+	} else if (c->e[i].prev_name[0] && c->e[i].prev_when <= now_ns) {
+		when = c->e[i].prev_when;
+		name = c->e[i].prev_name;
+	} else {
+		return NULL;
+	}
+	if (expired(when, now_ns))
 		return NULL;
 	if (when_ns)
-		*when_ns = c->e[i].when;
-	return c->e[i].name;
+		*when_ns = when;
+	return name;
 }
 
 size_t dns_cache_count(const struct dns_cache *c)

@@ -46,7 +46,9 @@ void dns_cache_put(struct dns_cache *c, int family, const uint8_t *addr, const c
 		   uint64_t now_ns);
 
 /*
- * The name last remembered for addr, if not older than DNS_CACHE_TTL_NS at
+ * The name remembered for addr last at or before now_ns (the time of a
+ * connect: an answer that came later was not the one it used; the cache
+ * keeps the one before the last), if not older than DNS_CACHE_TTL_NS at
  * now_ns; *when_ns gets the time it was remembered. NULL if none.
  */
 const char *dns_cache_get(const struct dns_cache *c, int family, const uint8_t *addr,

@@ -206,6 +206,20 @@ size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, ch
 	return end_line(&o);
 }
 
+/*
+ * Append n bytes to o whole, or nothing: a cut escape or UTF-8 sequence
+ * would make the JSON invalid. False once something did not fit.
+ */
+static bool put_whole(struct out *o, const char *piece, size_t n)
+{
+	if (o->len + n >= o->size)
+		return false;
+	memcpy(o->buf + o->len, piece, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+	return true;
+}
+
 size_t json_escape(const char *s, size_t len, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
@@ -215,16 +229,18 @@ size_t json_escape(const char *s, size_t len, char *buf, size_t size)
 		buf[0] = '\0';
 	while (i < len) {
 		unsigned char c = (unsigned char)s[i];
-		size_t n = 0, k;
+		size_t n = 1, k;
+		char esc[8];
+		const char *piece = s + i;
 
 		if (c == '"' || c == '\\') {
-			put(&o, "\\%c", c);
-		} else if (c < 0x20 || c == 0x7f) {
-			put(&o, "\\u%04x", c);
-		} else if (c < 0x80) {
-			put(&o, "%c", c);
-		} else {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			piece = esc;
+			n = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
 			/* a well-formed UTF-8 sequence passes as it is */
+			n = 0;
 			if (c >= 0xc2 && c <= 0xdf)
 				n = 2;
 			else if (c >= 0xe0 && c <= 0xef)
@@ -240,14 +256,15 @@ size_t json_escape(const char *s, size_t len, char *buf, size_t size)
 			if (n == 4 && ((c == 0xf0 && (unsigned char)s[i + 1] < 0x90) ||
 				       (c == 0xf4 && (unsigned char)s[i + 1] >= 0x90)))
 				n = 0; /* overlong, or past U+10FFFF */
-			if (n) {
-				put(&o, "%.*s", (int)n, s + i);
-				i += n;
-				continue;
+			if (!n) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				piece = esc;
+				n = 6;
 			}
-			put(&o, "\\u%04x", c);
 		}
-		i++;
+		if (!put_whole(&o, piece, n))
+			break;
+		i += piece == esc ? 1 : n; /* an escape stands for one byte */
 	}
 	return o.len;
 }

@@ -19,7 +19,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <linux/magic.h>
+#include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
 #include <bpf/bpf.h>
 #include "session.h"
 
@@ -243,9 +243,19 @@ static int open_map(const struct session *s, const struct mapspec *m)
 	if (!m->path)
 		return 0;
 	fd = bpf_obj_get(m->path);
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+		struct statfs fs;
+
+		/* elsewhere the kernel's EPERM or EACCES would only mislead */
+		if (statfs(m->path, &fs) == 0 && fs.f_type != BPF_FS_MAGIC)
+			return fail(s, 2,
+				    "%s '%s': not a pinned BPF map (not on a BPF file system) "
+				    "(see '%s --help')",
+				    m->option, shown(m->path), s->tool->name);
 		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')", m->option,
-			    shown(m->path), strerror(errno), s->tool->name);
+			    shown(m->path), strerror(err), s->tool->name);
+	}
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
@@ -406,12 +416,17 @@ static struct bpf_link *attach_prog(struct session *s, struct bpf_program *p)
 	return bpf_program__attach_cgroup(p, s->cgroup_root_fd);
 }
 
+void session_detach(struct session *s)
+{
+	while (s->nlinks > 0)
+		bpf_link__destroy(s->links[--s->nlinks]);
+}
+
 static void detach(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
-	while (s->nlinks > 0)
-		bpf_link__destroy(s->links[--s->nlinks]);
+	session_detach(s);
 	if (s->skel)
 		s->ops->destroy(s->skel);
 	s->skel = NULL;
@@ -583,6 +598,13 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 
 		if (!bpf_program__autoload(p))
 			continue;
+		if (s->nlinks >= MAX_LINKS) {
+			snprintf(why, len,
+				 "cannot attach %s: this mode has more programs than the %d links "
+				 "tcptools keeps (a bug in tcptools: raise MAX_LINKS)",
+				 bpf_program__name(p), MAX_LINKS);
+			goto out;
+		}
 		l = attach_prog(s, p);
 		if (!l) {
 			err = -errno;
@@ -680,7 +702,6 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 			goto err;
 	if ((rc = attach_some_mode(s)))
 		goto err;
-	fprintf(stderr, "%s\n", t->banner);
 	return 0;
 err:
 	session_stop(s);
@@ -697,21 +718,52 @@ static __u64 now_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static __u64 lost_count(const struct session *s)
+/* What each cause of loss means, said in its warnings. */
+static const struct {
+	const char *what;  /* "N <what>" */
+	const char *cause; /* "(<cause>)" */
+	const char *means; /* ": <means>", or NULL */
+} losses[NLOSSES] = {
+	[LOSS_EVENTS] = { "events lost", "ring buffer full", NULL },
+	[LOSS_TRACKING] = { "connections not tracked", "tracking map full",
+			    "their rows are missing" },
+	[LOSS_COUNTS] = { "connects not counted", "count table full", NULL },
+	[LOSS_DNS] = { "DNS responses lost", "DNS ring full", "QUERY may be missing" },
+};
+
+static __u64 lost_count(const struct session *s, enum loss l)
 {
-	return s->skel ? *s->ops->lost(s->skel) : 0;
+	volatile __u64 *n = s->skel ? s->ops->lost(s->skel, l) : NULL;
+
+	return n ? *n : 0;
+}
+
+static void warn_lost(enum loss l, __u64 n, const char *total)
+{
+	fprintf(stderr, "WARNING: %llu %s%s (%s)%s%s\n", (unsigned long long)n, losses[l].what,
+		total, losses[l].cause, losses[l].means ? ": " : "",
+		losses[l].means ? losses[l].means : "");
 }
 
 static void report_lost(struct session *s, __u64 *last_warn)
 {
-	__u64 lost = lost_count(s), now = now_ns();
+	__u64 now = now_ns();
+	bool warned = false;
+	int l;
 
-	if (lost == s->lost_reported || now - *last_warn < LOST_WARN_NS)
+	if (now - *last_warn < LOST_WARN_NS)
 		return;
-	fprintf(stderr, "WARNING: %llu events lost\n",
-		(unsigned long long)(lost - s->lost_reported));
-	s->lost_reported = lost;
-	*last_warn = now;
+	for (l = 0; l < NLOSSES; l++) {
+		__u64 lost = lost_count(s, l);
+
+		if (lost == s->lost_reported[l])
+			continue;
+		warn_lost(l, lost - s->lost_reported[l], "");
+		s->lost_reported[l] = lost;
+		warned = true;
+	}
+	if (warned)
+		*last_warn = now;
 }
 
 /* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
@@ -737,6 +789,13 @@ static int make_epoll(const struct session *s)
 		close(ep);
 		return -1;
 	}
+	if (s->extra_rb) {
+		ev.data.fd = ring_buffer__epoll_fd(s->extra_rb);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+			close(ep);
+			return -1;
+		}
+	}
 	/* stdout's reader going away (| head) wakes us even when idle */
 	ev.events = 0;
 	ev.data.fd = STDOUT_FILENO;
@@ -753,8 +812,8 @@ int session_run(struct session *s)
 	if (ep < 0)
 		return fail(s, 1, "cannot poll the ring buffer (%s)", strerror(errno));
 	while (!stop_signal) {
-		struct epoll_event evs[2];
-		int n = epoll_wait(ep, evs, 2, POLL_MS), i;
+		struct epoll_event evs[3];
+		int n = epoll_wait(ep, evs, 3, POLL_MS), i;
 		bool out_gone = false;
 
 		if (n < 0 && errno != EINTR) {
@@ -786,7 +845,11 @@ out:
 
 void session_stop(struct session *s)
 {
-	__u64 lost = lost_count(s);
+	__u64 lost[NLOSSES];
+	int l;
+
+	for (l = 0; l < NLOSSES; l++)
+		lost[l] = lost_count(s, l);
 
 	detach(s);
 	if (s->cgroup_fd >= 0)
@@ -794,6 +857,7 @@ void session_stop(struct session *s)
 	if (s->mntns_fd >= 0)
 		close(s->mntns_fd);
 	s->cgroup_fd = s->mntns_fd = -1;
-	if (lost)
-		fprintf(stderr, "WARNING: %llu events lost in total\n", (unsigned long long)lost);
+	for (l = 0; l < NLOSSES; l++)
+		if (lost[l])
+			warn_lost(l, lost[l], " in total");
 }

@@ -10,7 +10,8 @@
 #include "tools.h"
 #include "tcpconnect.skel.h"
 
-SKEL_OPS(tcpconnect_bpf);
+SKEL_OPS_LOSSES(tcpconnect_bpf, SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
+					SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
 
 struct counted {
 	struct count_key key;
@@ -26,13 +27,16 @@ static int by_count_desc(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
-/* -c: read the kernel's counts once, sorted, highest first. */
-static void print_counts(struct bpf_map *map, bool json)
+/*
+ * -c: read the kernel's counts once, sorted, highest first. The programs are
+ * detached by now: the table is a snapshot. 0, or 1 after an error line.
+ */
+static int print_counts(const char *tool, struct bpf_map *map, bool json)
 {
 	struct counted *all = NULL;
 	struct count_key key, *prev = NULL;
 	size_t n = 0, cap = 0, i;
-	int fd = bpf_map__fd(map);
+	int fd = bpf_map__fd(map), err = 0;
 	char line[LINE_MAX_BYTES];
 
 	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
@@ -40,8 +44,14 @@ static void print_counts(struct bpf_map *map, bool json)
 			struct counted *more =
 				realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
 
-			if (!more)
-				break;
+			if (!more) {
+				fprintf(stderr,
+					"%s: cannot hold the count table in memory (%zu entries: "
+					"%s)\n",
+					tool, cap, strerror(errno));
+				free(all);
+				return 1;
+			}
 			all = more;
 		}
 		all[n].key = key;
@@ -51,24 +61,32 @@ static void print_counts(struct bpf_map *map, bool json)
 	}
 	if (n)
 		qsort(all, n, sizeof(*all), by_count_desc);
-	if (!json)
-		fputs((fmt_count_header(line, sizeof(line)), line), stdout);
-	for (i = 0; i < n; i++) {
+	if (!json && fputs((fmt_count_header(line, sizeof(line)), line), stdout) == EOF)
+		err = errno;
+	for (i = 0; i < n && !err; i++) {
 		if (json)
 			fmt_count_json(&all[i].key, all[i].n, line, sizeof(line));
 		else
 			fmt_count_row(&all[i].key, all[i].n, line, sizeof(line));
-		fputs(line, stdout);
+		if (fputs(line, stdout) == EOF)
+			err = errno;
 	}
-	fflush(stdout);
 	free(all);
+	if (fflush(stdout) && !err)
+		err = errno;
+	if (!err || err == EPIPE)
+		return 0; /* EPIPE: nobody reads any more, leave quietly as while tracing */
+	fprintf(stderr, "%s: cannot write the output (%s)\n", tool, strerror(err));
+	return 1;
 }
 
-/* -c: the counts the kernel kept, printed once tracing stopped */
-static void stopping(struct session *s, const struct opts *o)
+/* -c: the counts the kernel kept, printed once the programs are detached */
+static int stopping(struct session *s, const struct opts *o)
 {
-	if (o->count)
-		print_counts(((struct tcpconnect_bpf *)s->skel)->maps.counts, o->json);
+	if (!o->count)
+		return 0;
+	return print_counts(s->tool->name, ((struct tcpconnect_bpf *)s->skel)->maps.counts,
+			    o->json);
 }
 
 /* ---- -d ---- */
@@ -129,7 +147,8 @@ static int started(struct session *s, const struct opts *o)
 			strerror(errno));
 		return 1;
 	}
-	s->before_batch = drain_dns;
+	s->before_batch = drain_dns; /* on the timer: answers come without wakeups */
+	s->extra_rb = dns_rb;	     /* and early when the DNS ring is half full */
 	return 0;
 }
 

@@ -55,14 +55,16 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 		session_stop(&s);
 		return rc;
 	}
+	fprintf(stderr, "%s\n", t->banner); /* only now is tracing really started */
 	if (!o.json && !o.count) {
 		fmt_header(&p.fmt, line, sizeof(line));
 		fputs(line, stdout);
 		fflush(stdout);
 	}
 	rc = session_run(&s);
+	session_detach(&s);
 	if (p.hooks->stopping && !rc)
-		p.hooks->stopping(&s, &o);
+		rc = p.hooks->stopping(&s, &o);
 	session_stop(&s);
 	return rc;
 }

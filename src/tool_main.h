@@ -10,8 +10,11 @@ struct tool_hooks {
 	int (*started)(struct session *s, const struct opts *o);
 	/* the F_EXTRA column's text for e (NULL: none) */
 	const char *(*extra)(const struct event *e);
-	/* tracing stopped, before teardown (tcpconnect -c prints here) */
-	void (*stopping)(struct session *s, const struct opts *o);
+	/*
+	 * tracing stopped and the programs detached, the maps not freed yet
+	 * (tcpconnect -c prints here): 0, or an exit status
+	 */
+	int (*stopping)(struct session *s, const struct opts *o);
 };
 
 /*

@@ -744,8 +744,8 @@ static void test_cache_basic(void)
 	CHECK_STR(dns_cache_get(c, 4, a4, 2000, &when), "www.example.com");
 	CHECK_INT(when, 1000);
 	CHECK_STR(dns_cache_get(c, 4, a4, 2000, NULL), "www.example.com");
-	/* A time before the answer: still there. */
-	CHECK_STR(dns_cache_get(c, 4, a4, 10, &when), "www.example.com");
+	/* A time before the answer: that connect did not use it. */
+	CHECK(dns_cache_get(c, 4, a4, 10, &when) == NULL);
 
 	/* The same bytes as IPv6: another key. */
 	CHECK(dns_cache_get(c, 6, v4in6, 2000, &when) == NULL);
@@ -761,6 +761,18 @@ static void test_cache_basic(void)
 	CHECK_INT(dns_cache_count(c), 2);
 	CHECK_STR(dns_cache_get(c, 4, a4, 3000, &when), "other.example");
 	CHECK_INT(when, 3000);
+	/* a connect between the two answers used the first one */
+	CHECK_STR(dns_cache_get(c, 4, a4, 2999, &when), "www.example.com");
+	CHECK_INT(when, 1000);
+	CHECK(dns_cache_get(c, 4, a4, 999, &when) == NULL);
+	{
+		char text[64];
+
+		dns_query_text(c, 4, a4, 2500, text, sizeof(text));
+		CHECK_STR(text, "www.example.com");
+		dns_query_text(c, 4, a4, 3000, text, sizeof(text));
+		CHECK_STR(text, "other.example");
+	}
 
 	/* Other families: ignored. */
 	dns_cache_put(c, 5, a4, "bad", 3000);
@@ -1048,9 +1060,9 @@ static void test_query_text(void)
 	CHECK_STR(buf, "www.example.com (123.343ms)");
 	dns_query_text(c, 4, ip4, t + 61999999500ULL, buf, sizeof(buf));
 	CHECK_STR(buf, "www.example.com (62000.000ms)");
-	/* The answer came after the connect started: no suffix. */
+	/* The answer came after the connect started: not the one it used. */
 	dns_query_text(c, 4, ip4, t - 5000000000ULL, buf, sizeof(buf));
-	CHECK_STR(buf, "www.example.com");
+	CHECK_STR(buf, "No DNS Query");
 	/* Expired. */
 	dns_query_text(c, 4, ip4, t + DNS_CACHE_TTL_NS, buf, sizeof(buf));
 	CHECK_STR(buf, "www.example.com (86400000.000ms)");

@@ -492,6 +492,47 @@ static void test_json_escape(void)
 	}
 }
 
+/* A short buffer ends before an escape or a UTF-8 sequence, never inside one. */
+static void test_json_escape_short(void)
+{
+	static const struct {
+		const char *in;
+		size_t size;
+		const char *want;
+	} cases[] = {
+		{ "a\"", 2, "a" }, /* \" needs 2 bytes */
+		{ "a\"", 3, "a" },
+		{ "a\"", 4, "a\\\"" },
+		{ "a\\b", 3, "a" },
+		{ "\x01", 6, "" }, /* \u0001 needs 6 */
+		{ "\x01", 7, "\\u0001" },
+		{ "x\x7fy", 7, "x" },
+		{ "x\x7fy", 8, "x\\u007f" },
+		{ "x\xff", 7, "x" },	/* \u00ff */
+		{ "\xc3\xa9z", 2, "" }, /* U+00E9 is 2 bytes: no half of it */
+		{ "\xc3\xa9z", 3, "\xc3\xa9" },
+		{ "\xe2\x82\xac", 3, "" },
+		{ "\xf0\x9f\x98\x80", 4, "" },
+		{ "\xf0\x9f\x98\x80", 5, "\xf0\x9f\x98\x80" },
+		{ "ab\x01"
+		  "cd",
+		  8, "ab" }, /* nothing after a piece that did not fit */
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char buf[16];
+		size_t n;
+
+		memset(buf, 'Z', sizeof(buf));
+		n = json_escape(cases[i].in, strlen(cases[i].in), buf, cases[i].size);
+		CHECK_STR(buf, cases[i].want, "json_escape(%s) in %zu bytes", q(cases[i].in),
+			  cases[i].size);
+		CHECK_NUM(n, strlen(cases[i].want), "json_escape(%s) in %zu bytes: length",
+			  q(cases[i].in), cases[i].size);
+	}
+}
+
 /* Length of the UTF-8 sequence at s, 0 if it is not well-formed. */
 static size_t utf8_len(const unsigned char *s)
 {
@@ -1422,6 +1463,7 @@ int main(void)
 	test_table_brackets();
 	test_table_time();
 	test_json_escape();
+	test_json_escape_short();
 	test_json();
 	test_json_comm();
 	test_count();

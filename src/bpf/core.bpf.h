@@ -51,8 +51,14 @@ static __always_inline void rd_bytes(enum rd m, void *dst, const void *src, __u3
 
 const volatile struct config cfg = {};
 
-/* Events the ring had no room for; read by userspace through the skeleton. */
-__u64 lost = 0;
+/*
+ * What was lost, one counter per cause; read by userspace through the
+ * skeleton (struct skel_ops in session.h): events the ring had no room for
+ * (their rows are missing), and connections a full tracking map could not
+ * hold (their rows never happen).
+ */
+__u64 lost_events = 0;
+__u64 lost_tracking = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -206,7 +212,7 @@ static __always_inline __u64 sk_key(const struct sock *sk)
 static __always_inline bool keep(void *map, const void *key, const void *val)
 {
 	if (bpf_map_update_elem(map, key, val, BPF_ANY)) {
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_tracking, 1);
 		return false;
 	}
 	return true;
@@ -222,7 +228,7 @@ static __always_inline void emit(const struct event *e)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!slot) {
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_events, 1);
 		return;
 	}
 	__builtin_memcpy(slot, e, sizeof(*slot));

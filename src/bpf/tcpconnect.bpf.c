@@ -42,6 +42,9 @@ static __always_inline bool connect_take(const struct sock *sk, struct event *e)
 	return bpf_map_delete_elem(&pending, &key) == 0;
 }
 
+/* -c: connects a full count table had no room for */
+__u64 lost_counts = 0;
+
 /* -c: connection counts, kept in the kernel so none is lost to the ring. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -73,7 +76,7 @@ static __always_inline void deliver(const struct event *e)
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_counts, 1);
 }
 
 /*
@@ -147,9 +150,60 @@ struct {
 	__uint(max_entries, DNS_RINGBUF_BYTES);
 } dns_events SEC(".maps");
 
+/* DNS responses the ring above had no room for: only names are missing */
+__u64 lost_dns = 0;
+
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
 #define IPPROTO_UDP 17
+
+#define IP_MF 0x2000
+#define IP_OFFSET 0x1fff
+#define NEXTHDR_HOP 0
+#define NEXTHDR_ROUTING 43
+#define NEXTHDR_FRAGMENT 44
+#define NEXTHDR_DEST 60
+#define IPV6_EXT_HDRS_MAX 4
+#define IP6_MF 0x0001
+#define IP6_OFFSET 0xfff8
+
+/*
+ * Where the UDP header of an IPv6 packet starts, past at most
+ * IPV6_EXT_HDRS_MAX extension headers (hop-by-hop, routing, destination
+ * options, fragment); 0 for a packet that is not UDP, has more extension
+ * headers, or is a fragment (none of which holds a whole DNS message).
+ */
+static __always_inline __u64 ipv6_udp_offset(struct __sk_buff *skb)
+{
+	__u64 off = 40;
+	__u8 h[2];
+	__be16 frag;
+	int i;
+
+	if (bpf_skb_load_bytes(skb, 6, h, 1))
+		return 0;
+	for (i = 0; i < IPV6_EXT_HDRS_MAX && h[0] != IPPROTO_UDP; i++) {
+		__u8 nexthdr = h[0];
+
+		/* off stays below 40 + 4 * 2048: masks the verifier can follow */
+		off &= 0x3fff;
+		if (bpf_skb_load_bytes(skb, off, h, 2))
+			return 0;
+		if (nexthdr == NEXTHDR_FRAGMENT) {
+			if (bpf_skb_load_bytes(skb, off + 2, &frag, 2) ||
+			    (frag & bpf_htons(IP6_MF | IP6_OFFSET)))
+				return 0;
+			off += 8;
+		} else if (nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
+			   nexthdr == NEXTHDR_DEST) {
+			off += ((__u64)h[1] + 1) *
+			       8; /* length in 8 octets, not counting the first 8 */
+		} else {
+			return 0;
+		}
+	}
+	return h[0] == IPPROTO_UDP ? off & 0x3fff : 0;
+}
 
 /*
  * Every UDP datagram from port 53 a local socket receives: the DNS responses
@@ -162,19 +216,30 @@ SEC("cgroup_skb/ingress")
 int all_dns_ingress(struct __sk_buff *skb)
 {
 	struct dns_record *r;
-	__u64 udp_off, n, avail;
+	__u64 udp_off, n, avail, flags = BPF_RB_NO_WAKEUP;
 	__u8 b[2];
 	__be16 port, ulen;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		__be16 frag;
+
 		if (bpf_skb_load_bytes(skb, 0, b, 1) || bpf_skb_load_bytes(skb, 9, b + 1, 1) ||
-		    b[1] != IPPROTO_UDP)
+		    b[1] != IPPROTO_UDP || bpf_skb_load_bytes(skb, 6, &frag, 2))
+			return 1;
+		/*
+		 * A fragment (more fragments set, or an offset): a later one has
+		 * no UDP header at all, and the first one only part of the DNS
+		 * message. Such a packet is not parsed. (The kernel reassembles
+		 * datagrams before socket delivery, where this program runs, so
+		 * this is a guard that should not fire.)
+		 */
+		if (frag & bpf_htons(IP_MF | IP_OFFSET))
 			return 1;
 		udp_off = (b[0] & 0x0f) * 4;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		if (bpf_skb_load_bytes(skb, 6, b, 1) || b[0] != IPPROTO_UDP)
+		udp_off = ipv6_udp_offset(skb);
+		if (!udp_off)
 			return 1;
-		udp_off = 40;
 	} else {
 		return 1;
 	}
@@ -200,13 +265,20 @@ int all_dns_ingress(struct __sk_buff *skb)
 	n = ((n - 1) & (DNS_PAYLOAD_MAX - 1)) + 1;
 	r = bpf_ringbuf_reserve(&dns_events, sizeof(*r), 0);
 	if (!r) {
-		__sync_fetch_and_add(&lost, 1);
+		__sync_fetch_and_add(&lost_dns, 1);
 		return 1;
 	}
 	r->ts_ns = bpf_ktime_get_boot_ns();
 	r->len = n;
 	if (bpf_skb_load_bytes(skb, udp_off + 8, r->data, n))
 		r->len = 0;
-	bpf_ringbuf_submit(r, 0);
+	/*
+	 * No wakeup per answer, as emit() does for events: userspace drains
+	 * this ring on its timer and before each row; woken early only once
+	 * the ring is half full.
+	 */
+	if (bpf_ringbuf_query(&dns_events, BPF_RB_AVAIL_DATA) > DNS_RINGBUF_BYTES / 2)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(r, flags);
 	return 1;
 }

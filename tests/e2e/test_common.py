@@ -120,6 +120,25 @@ def test_map_path_not_a_map(name, bpffs, tmp_path, what):
     line = one_error_line(res, name)
     assert res.returncode == 2 and path in line and "--help" in line
     assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
+    if what in ("missing", "dangling symlink"):
+        want = "No such file or directory"
+    else:  # the kernel's EPERM would only mislead off a BPF file system
+        want = "not a pinned BPF map (not on a BPF file system)"
+    assert line == "%s: --mntnsmap '%s': %s (see '%s --help')" % (name, path, want, name)
+
+
+def test_map_path_on_bpffs_not_a_map(name, bpffs):
+    """A directory on the BPF file system: the kernel's own reason is kept."""
+    path = os.path.join(bpffs, "tcpt_dir_%d" % os.getpid())
+    os.mkdir(path)
+    try:
+        res = run_tool(name, "--cgroupmap", path)
+    finally:
+        os.rmdir(path)
+    line = one_error_line(res, name)
+    assert res.returncode == 2
+    assert line == ("%s: --cgroupmap '%s': not a pinned BPF map (Permission denied) "
+                    "(see '%s --help')" % (name, path, name))
 
 
 # ---------------------------------------------------------------- privileges
@@ -337,6 +356,21 @@ def test_signals_detach_everything(name, tool, child_factory, sig):
     assert len([l for l in t.out if json.loads(l)["pid"] in pids]) == ROWS_PER_EXCHANGE[name]
     assert gone_soon(ids)
     assert is_mounted("/sys/kernel/tracing") == tracefs_before
+
+
+def test_more_programs_than_links(tmp_path):
+    """A mode with more programs than MAX_LINKS: one line naming our bug, no overflow."""
+    out = str(tmp_path / "build")
+    cflags = "-O2 -g -DMAX_LINKS=1" + (" -fsanitize=address,undefined" if SANITIZED else "")
+    subprocess.run(["make", "-s", "-C", ROOT, "OUT=" + out, "CFLAGS=" + cflags,
+                    out + "/tcpconnect"], check=True, capture_output=True, timeout=300)
+    res = subprocess.run([out + "/tcpconnect", "--attach", "tracepoint"],
+                         capture_output=True, timeout=60)
+    line = one_error_line(res, "tcpconnect")
+    assert res.returncode == 1 and res.stdout == b""
+    assert line == ("tcpconnect: --attach tracepoint: cannot attach tp_retransmit: this mode has "
+                    "more programs than the 1 links tcptools keeps (a bug in tcptools: raise "
+                    "MAX_LINKS)")
 
 
 @pytest.mark.skipif(SANITIZED, reason="valgrind cannot run AddressSanitizer builds")

@@ -3,11 +3,13 @@
 import ipaddress
 import json
 import os
+import signal
+import subprocess
 import time
 
 import pytest
 
-from conftest import NOBODY, bpftool, table_rows, u64hex
+from conftest import NOBODY, bpftool, table_rows, tool_argv, u64hex
 
 HEADER = "PID     COMM         IP SADDR            DADDR            DPORT"
 
@@ -269,6 +271,24 @@ def test_count(tool, child_factory, json_out):
         assert got == [(a, b, str(p), str(n)) for a, b, p, n in want]
         counts = [int(l.split()[3]) for l in t.out[1:]]
         assert counts == sorted(counts, reverse=True)
+
+
+@pytest.mark.parametrize("json_out", [False, True], ids=["table", "json"])
+def test_count_write_error(child_factory, json_out):
+    """-c > /dev/full: the table cannot be written: one line naming it, exit 1."""
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    with open("/dev/full", "w") as full:
+        p = subprocess.Popen(tool_argv("tcpconnect", "-c", *(["-j"] if json_out else [])),
+                             stdout=full, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert p.stderr.readline().decode().startswith("Tracing")
+    client.call("connect", "127.0.0.1", port)
+    time.sleep(0.2)
+    p.send_signal(signal.SIGINT)
+    err = p.stderr.read().decode().splitlines()
+    assert p.wait(30) == 1
+    assert err == ["tcpconnect: cannot write the output (No space left on device)"]
 
 
 # ---------------------------------------------------------------- maps

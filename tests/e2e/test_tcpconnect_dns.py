@@ -66,9 +66,11 @@ def answer(query):
 class Responder:
     """A UDP DNS server on port 53 of addr, in a thread."""
 
-    def __init__(self, addr):
+    def __init__(self, addr, dstopts=None):
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        if dstopts:  # every response carries this destination options header
+            self.sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_DSTOPTS, dstopts)
         self.sock.bind((addr, 53))
         self.sock.settimeout(0.2)
         self.queries = []
@@ -252,3 +254,49 @@ def test_dns_with_count_is_usage_error(tool):
     from conftest import run_tool
     res = run_tool("tcpconnect", "-d", "-c")
     assert res.returncode == 2 and b"--count cannot be used with --dns" in res.stderr
+
+
+def test_ipv6_extension_header(tool, tmp_path, resolver_child, listeners):
+    """A response over IPv6 with a destination options header before UDP."""
+    # 16 bytes: next header (the kernel's), length 1 (8-octet units past the
+    # first 8), one option of 12 bytes of the experimental type 0x1e, which
+    # a receiver skips (Linux drops more than 7 bytes of PadN in a row)
+    r = Responder("::1", bytes([0, 1, 0x1e, 12]) + bytes(12))
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver ::1\noptions timeout:2 attempts:1\n")
+    try:
+        t = tool("tcpconnect", "-d")
+        c = resolver_child
+        a = c.call("resolve_and_connect", str(conf), "v4only.tcpt.test", socket.AF_INET,
+                   listeners["127.0.0.8"], 0)
+        assert a["addr"] == "127.0.0.8" and r.queries
+        wait_rows(t, c.info["pid"], 1)
+        assert t.stop() == 0
+    finally:
+        r.close()
+    assert query_of(t, c.info["pid"]) == ["v4only.tcpt.test"]
+
+
+def test_no_banner_when_setup_fails():
+    """
+    With too few file descriptors for the DNS ring's reader, tcpconnect -d
+    fails after loading: one line naming that, no "Tracing" banner before it.
+    """
+    import resource
+    import subprocess
+    from conftest import tool_argv
+
+    for n in range(12, 64):
+        res = subprocess.run(
+            tool_argv("tcpconnect", "-d"), capture_output=True, timeout=30,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)))
+        err = res.stderr.decode().splitlines()
+        if any("DNS answer cache" in l for l in err):
+            assert err == ["tcpconnect: cannot set up the DNS answer cache "
+                           "(Too many open files)"]
+            assert res.returncode == 1 and res.stdout == b""
+            return
+        assert not any(l.startswith("Tracing") for l in err), \
+            "limit %d: traced without the DNS reader failing first: %s" % (n, err)
+    pytest.fail("no file descriptor limit made the DNS reader's setup fail")
