@@ -5,6 +5,7 @@
 #   make vmtest     the tests under Debian's 6.1 and 6.12 kernels in QEMU, per attach mode (root; scripts/vmtest)
 #   make deps       install the Debian packages needed to build and test
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
+#   STATIC=1 ARCH=arm64 static (build/static/) and cross arm64 (build/arm64[-static]/) builds; make dist, static-check, vmtest-arm64, vmlinux-arm64
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C file
 #   make lint       cppcheck and clang-tidy on src/
@@ -13,22 +14,59 @@
 #   V=1             show the commands
 
 TOOLS := tcpconnect tcpaccept tcptracer
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# ARCH (x86 or arm64; x86_64 and aarch64 are accepted) may come from the
+# environment or the command line, as may CC, CLANG, BPFTOOL and PKG_CONFIG.
+ARCH ?= $(HOST_ARCH)
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+CROSS_arm64 := aarch64-linux-gnu-
+MULTIARCH_arm64 := aarch64-linux-gnu
+MULTIARCH_x86 := x86_64-linux-gnu
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS := $(CROSS_$(ARCH))
+endif
+# make's built-in CC is cc: only a CC the user chose is kept.
+ifeq ($(origin CC),default)
+CC := $(CROSS)gcc
+endif
 ifeq ($(SANITIZE),1)
 OUT := build/san
+else ifneq ($(ARCH),$(HOST_ARCH))
+OUT := build/$(ARCH)$(if $(filter 1,$(STATIC)),-static)
+else ifeq ($(STATIC),1)
+OUT := build/static
 else
 OUT := build
 endif
 
-CC := gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# The BPF side's kernel types, one header per architecture: vmlinux/vmlinux.h
+# (x86, `make vmlinux`), vmlinux/<arch>/vmlinux.h (`make vmlinux-<arch>`).
+VMLINUX_DIR_x86 := vmlinux
+VMLINUX_DIR := $(or $(VMLINUX_DIR_$(ARCH)),vmlinux/$(ARCH))
+# Targets that build nothing for ARCH need no header.
+NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-%
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
+$(error ARCH=$(ARCH): no BPF header $(VMLINUX_DIR)/vmlinux.h (supported: x86, arm64))
+endif
+endif
+ifneq ($(ARCH),$(HOST_ARCH))
+# Debian multiarch: the target's .pc files (libbpf-dev:arm64 and so on).
+PKG_CONFIG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH_$(ARCH))/pkgconfig
+endif
 
-LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+ifeq ($(STATIC),1)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --static --libs libbpf 2>/dev/null)
+override LDFLAGS += -static
+else
+LIBBPF_LIBS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+endif
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) $(LIBBPF_CFLAGS)
@@ -41,7 +79,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iinclude -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Iinclude -Ivmlinux $(LIBBPF_CFLAGS)
+	-Iinclude -I$(VMLINUX_DIR) $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
@@ -57,7 +95,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test vmtest check deps vmlinux install format lint fuzz clean FORCE bench
+.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 install format lint fuzz clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -144,10 +182,23 @@ lint: all
 deps:
 	$(Q)scripts/deps.sh
 
+deps-arm64:
+	$(Q)scripts/deps.sh arm64
+
 vmlinux:
 	$(call msg,GEN,vmlinux/vmlinux.h)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+# vmlinux/arm64/vmlinux.h from the newest Debian 6.1 arm64 kernel package (the
+# oldest kernel tested there; CO-RE adapts to newer ones), downloaded with
+# apt-get, never installed: scripts/deps.sh arm64 first (dpkg architecture).
+VMLINUX_DEB_arm64 = $(shell apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | \
+	grep -E '^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$$' | sort -V | tail -1)
+vmlinux-arm64:
+	$(call msg,GEN,vmlinux/arm64/vmlinux.h)
+	$(Q)pkg='$(VMLINUX_DEB_arm64)'; test -n "$$pkg" || { echo "no linux-image-6.1.0-*-arm64-unsigned known to apt (scripts/deps.sh arm64)" >&2; exit 1; }; \
+		BPFTOOL='$(BPFTOOL)' scripts/vmlinux-from-deb "$$pkg" vmlinux/arm64/vmlinux.h
 
 install: all
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
