@@ -49,7 +49,7 @@ PREFIX ?= /usr/local
 VMLINUX_DIR_x86 := vmlinux
 VMLINUX_DIR := $(or $(VMLINUX_DIR_$(ARCH)),vmlinux/$(ARCH))
 # Targets that build nothing for ARCH need no header.
-NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-%
+NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-% static-check vmtest-arm64
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
 $(error ARCH=$(ARCH): no BPF header $(VMLINUX_DIR)/vmlinux.h (supported: x86, arm64))
@@ -95,7 +95,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 install format lint fuzz clean FORCE bench
+.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 dist static-check vmtest-arm64 install format lint fuzz clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -199,6 +199,47 @@ vmlinux-arm64:
 	$(call msg,GEN,vmlinux/arm64/vmlinux.h)
 	$(Q)pkg='$(VMLINUX_DEB_arm64)'; test -n "$$pkg" || { echo "no linux-image-6.1.0-*-arm64-unsigned known to apt (scripts/deps.sh arm64)" >&2; exit 1; }; \
 		BPFTOOL='$(BPFTOOL)' scripts/vmlinux-from-deb "$$pkg" vmlinux/arm64/vmlinux.h
+
+# make dist [ARCH=arm64]: build/dist/tcptools-VERSION-ARCH.tar.gz of the
+# static tools (debug info stripped), man pages, README.md and licences, and
+# build/dist/SHA256SUMS of every tarball there. VERSION is what --version prints.
+VERSION := $(shell sed -n 's/^\#define SUITE_VERSION "\(.*\)"$$/\1/p' src/options.h)
+DIST_ARCH_x86 := x86_64
+DIST_ARCH_arm64 := arm64
+DIST := tcptools-$(VERSION)-$(or $(DIST_ARCH_$(ARCH)),$(ARCH))
+STRIP ?= $(CROSS)strip
+ifeq ($(STATIC),1)
+dist: all
+	$(if $(filter 1,$(SANITIZE)),$(error make dist: not with SANITIZE=1))
+	$(call msg,DIST,build/dist/$(DIST).tar.gz)
+	$(Q)rm -rf build/dist/$(DIST) && mkdir -p build/dist/$(DIST)/man/man8
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcpconnect $(OUT)/tcpconnect
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcpaccept $(OUT)/tcpaccept
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcptracer $(OUT)/tcptracer
+	$(Q)cp $(TOOLS:%=man/man8/%.8) build/dist/$(DIST)/man/man8/
+	$(Q)cp -r README.md LICENSE LICENSES build/dist/$(DIST)/
+	$(Q)tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) -cf - $(DIST) | \
+		gzip -9n > build/dist/$(DIST).tar.gz
+	$(Q)rm -rf build/dist/$(DIST)
+	$(Q)cd build/dist && sha256sum tcptools-*.tar.gz > SHA256SUMS
+else
+dist:
+	$(Q)$(MAKE) --no-print-directory dist STATIC=1
+endif
+
+# make static-check: the x86 static tools run with no shared library at all
+# (scripts/static-check says how; root).
+static-check:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=$(HOST_ARCH) all
+	$(Q)scripts/static-check $(abspath build/static)
+
+# make vmtest-arm64: the static arm64 tools under Debian's arm64 6.1 and 6.12
+# kernels in QEMU (TCG), each attach mode, real traffic (scripts/vmtest-arm64; root).
+vmtest-arm64:
+	$(Q)scripts/deps.sh arm64
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=arm64 all
+	$(Q)TCPT_BUILD=$(abspath build/arm64-static) scripts/vmtest-arm64
 
 install: all
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
