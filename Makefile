@@ -56,6 +56,9 @@ $(error ARCH=$(ARCH): no BPF header $(VMLINUX_DIR)/vmlinux.h (supported: x86, ar
 endif
 endif
 ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(filter test vmtest check lint fuzz bench install,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) is a cross build: only building and make dist (make vmtest-arm64 tests arm64))
+endif
 # Debian multiarch: the target's .pc files (libbpf-dev:arm64 and so on).
 PKG_CONFIG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH_$(ARCH))/pkgconfig
 endif
