@@ -5,6 +5,7 @@
 #   make vmtest     the tests under Debian's 6.1 and 6.12 kernels in QEMU, per attach mode (root; scripts/vmtest)
 #   make deps       install the Debian packages needed to build and test
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
+#   STATIC=1 ARCH=arm64 static (build/static/) and cross arm64 (build/arm64[-static]/) builds; make dist, static-check, vmtest-arm64, vmlinux-arm64
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make format     clang-format every C file
 #   make lint       cppcheck and clang-tidy on src/
@@ -13,22 +14,62 @@
 #   V=1             show the commands
 
 TOOLS := tcpconnect tcpaccept tcptracer
+HOST_ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# ARCH (x86 or arm64; x86_64 and aarch64 are accepted) may come from the
+# environment or the command line, as may CC, CLANG, BPFTOOL and PKG_CONFIG.
+ARCH ?= $(HOST_ARCH)
+override ARCH := $(patsubst x86_64,x86,$(patsubst aarch64,arm64,$(ARCH)))
+CROSS_arm64 := aarch64-linux-gnu-
+MULTIARCH_arm64 := aarch64-linux-gnu
+MULTIARCH_x86 := x86_64-linux-gnu
+ifneq ($(ARCH),$(HOST_ARCH))
+CROSS := $(CROSS_$(ARCH))
+endif
+# make's built-in CC is cc: only a CC the user chose is kept.
+ifeq ($(origin CC),default)
+CC := $(CROSS)gcc
+endif
 ifeq ($(SANITIZE),1)
 OUT := build/san
+else ifneq ($(ARCH),$(HOST_ARCH))
+OUT := build/$(ARCH)$(if $(filter 1,$(STATIC)),-static)
+else ifeq ($(STATIC),1)
+OUT := build/static
 else
 OUT := build
 endif
 
-CC := gcc
 CLANG ?= clang
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
-ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+# The BPF side's kernel types, one header per architecture: vmlinux/vmlinux.h
+# (x86, `make vmlinux`), vmlinux/<arch>/vmlinux.h (`make vmlinux-<arch>`).
+VMLINUX_DIR_x86 := vmlinux
+VMLINUX_DIR := $(or $(VMLINUX_DIR_$(ARCH)),vmlinux/$(ARCH))
+# Targets that build nothing for ARCH need no header.
+NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-% static-check vmtest-arm64
+ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
+ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
+$(error ARCH=$(ARCH): no BPF header $(VMLINUX_DIR)/vmlinux.h (supported: x86, arm64))
+endif
+endif
+ifneq ($(ARCH),$(HOST_ARCH))
+ifneq ($(filter test vmtest check lint fuzz bench install,$(MAKECMDGOALS)),)
+$(error ARCH=$(ARCH) is a cross build: only building and make dist (make vmtest-arm64 tests arm64))
+endif
+# Debian multiarch: the target's .pc files (libbpf-dev:arm64 and so on).
+PKG_CONFIG_ENV := PKG_CONFIG_LIBDIR=/usr/lib/$(MULTIARCH_$(ARCH))/pkgconfig
+endif
 
-LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
-LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+ifeq ($(STATIC),1)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --static --libs libbpf 2>/dev/null)
+override LDFLAGS += -static
+else
+LIBBPF_LIBS := $(shell $(PKG_CONFIG_ENV) $(PKG_CONFIG) --libs libbpf 2>/dev/null)
+endif
 
 CFLAGS ?= -O2 -g
 override CFLAGS += -Wall -Wextra -Werror -std=gnu11 -Iinclude -Isrc -I$(OUT) $(LIBBPF_CFLAGS)
@@ -41,7 +82,7 @@ FUZZ_SECONDS ?= 20
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-Iinclude -Isrc
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-Iinclude -Ivmlinux $(LIBBPF_CFLAGS)
+	-Iinclude -I$(VMLINUX_DIR) $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
@@ -57,7 +98,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test vmtest check deps vmlinux install format lint fuzz clean FORCE bench
+.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 dist static-check vmtest-arm64 install format lint fuzz clean FORCE bench
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -144,10 +185,64 @@ lint: all
 deps:
 	$(Q)scripts/deps.sh
 
+deps-arm64:
+	$(Q)scripts/deps.sh arm64
+
 vmlinux:
 	$(call msg,GEN,vmlinux/vmlinux.h)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h.tmp
 	$(Q)mv vmlinux/vmlinux.h.tmp vmlinux/vmlinux.h
+
+# vmlinux/arm64/vmlinux.h from the newest Debian 6.1 arm64 kernel package (the
+# oldest kernel tested there; CO-RE adapts to newer ones), downloaded with
+# apt-get, never installed: scripts/deps.sh arm64 first (dpkg architecture).
+VMLINUX_DEB_arm64 = $(shell apt-cache pkgnames linux-image-6.1.0- 2>/dev/null | \
+	grep -E '^linux-image-6\.1\.0-[0-9]+-arm64-unsigned$$' | sort -V | tail -1)
+vmlinux-arm64:
+	$(call msg,GEN,vmlinux/arm64/vmlinux.h)
+	$(Q)pkg='$(VMLINUX_DEB_arm64)'; test -n "$$pkg" || { echo "no linux-image-6.1.0-*-arm64-unsigned known to apt (scripts/deps.sh arm64)" >&2; exit 1; }; \
+		BPFTOOL='$(BPFTOOL)' scripts/vmlinux-from-deb "$$pkg" vmlinux/arm64/vmlinux.h
+
+# make dist [ARCH=arm64]: build/dist/tcptools-VERSION-ARCH.tar.gz of the
+# static tools (debug info stripped), man pages, README.md and licences, and
+# build/dist/SHA256SUMS of every tarball there. VERSION is what --version prints.
+VERSION := $(shell sed -n 's/^\#define SUITE_VERSION "\(.*\)"$$/\1/p' src/options.h)
+DIST_ARCH_x86 := x86_64
+DIST_ARCH_arm64 := arm64
+DIST := tcptools-$(VERSION)-$(or $(DIST_ARCH_$(ARCH)),$(ARCH))
+STRIP ?= $(CROSS)strip
+ifeq ($(STATIC),1)
+dist: all
+	$(if $(filter 1,$(SANITIZE)),$(error make dist: not with SANITIZE=1))
+	$(call msg,DIST,build/dist/$(DIST).tar.gz)
+	$(Q)rm -rf build/dist/$(DIST) && mkdir -p build/dist/$(DIST)/man/man8
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcpconnect $(OUT)/tcpconnect
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcpaccept $(OUT)/tcpaccept
+	$(Q)$(STRIP) --strip-debug -o build/dist/$(DIST)/tcptracer $(OUT)/tcptracer
+	$(Q)cp $(TOOLS:%=man/man8/%.8) build/dist/$(DIST)/man/man8/
+	$(Q)cp -r README.md LICENSE LICENSES build/dist/$(DIST)/
+	$(Q)tar -C build/dist --sort=name --owner=0 --group=0 --numeric-owner \
+		--mtime=@$$(git log -1 --format=%ct 2>/dev/null || echo 0) -cf - $(DIST) | \
+		gzip -9n > build/dist/$(DIST).tar.gz
+	$(Q)rm -rf build/dist/$(DIST)
+	$(Q)cd build/dist && sha256sum tcptools-*.tar.gz > SHA256SUMS
+else
+dist:
+	$(Q)$(MAKE) --no-print-directory dist STATIC=1
+endif
+
+# make static-check: the x86 static tools run with no shared library at all
+# (scripts/static-check says how; root).
+static-check:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=$(HOST_ARCH) all
+	$(Q)scripts/static-check $(abspath build/static)
+
+# make vmtest-arm64: the static arm64 tools under Debian's arm64 6.1 and 6.12
+# kernels in QEMU (TCG), each attach mode, real traffic (scripts/vmtest-arm64; root).
+vmtest-arm64:
+	$(Q)scripts/deps.sh arm64
+	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=arm64 all
+	$(Q)TCPT_BUILD=$(abspath build/arm64-static) scripts/vmtest-arm64
 
 install: all
 	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
