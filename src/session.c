@@ -376,7 +376,7 @@ static int cgroup2_mounted(void)
 	while (fd < 0 && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
 		struct statfs sf;
 
-		if (strcmp(type, "cgroup2"))
+		if (strcmp(type, "cgroup2") != 0)
 			continue;
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		/* listed, but hidden under a later mount (a /sys mounted again) */
