@@ -219,22 +219,28 @@ static __always_inline bool keep(void *map, const void *key, const void *val)
 }
 
 /*
- * Hand an event to userspace. No wakeup per event: userspace drains on a
- * short timer, and is woken early only once the ring is half full.
+ * Submit a record reserved in ring (of size bytes). No wakeup per record:
+ * userspace drains every ring on a short timer, and is woken early only
+ * once the ring is half full.
  */
+static __always_inline void submit(void *ring, __u64 size, void *rec)
+{
+	bool half_full = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) > size / 2;
+
+	bpf_ringbuf_submit(rec, half_full ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+/* Hand an event to userspace. */
 static __always_inline void emit(const struct event *e)
 {
 	struct event *slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
-	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (!slot) {
 		__sync_fetch_and_add(&lost_events, 1);
 		return;
 	}
 	__builtin_memcpy(slot, e, sizeof(*slot));
-	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_BYTES / 2)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(slot, flags);
+	submit(&events, RINGBUF_BYTES, slot);
 }
 
 /*

@@ -196,8 +196,8 @@ static __always_inline __u64 ipv6_udp_offset(struct __sk_buff *skb)
 			off += 8;
 		} else if (nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
 			   nexthdr == NEXTHDR_DEST) {
-			off += ((__u64)h[1] + 1) *
-			       8; /* length in 8 octets, not counting the first 8 */
+			/* the length is in 8 octets, not counting the first 8 */
+			off += ((__u64)h[1] + 1) * 8;
 		} else {
 			return 0;
 		}
@@ -216,7 +216,7 @@ SEC("cgroup_skb/ingress")
 int all_dns_ingress(struct __sk_buff *skb)
 {
 	struct dns_record *r;
-	__u64 udp_off, n, avail, flags = BPF_RB_NO_WAKEUP;
+	__u64 udp_off, n, avail;
 	__u8 b[2];
 	__be16 port, ulen;
 
@@ -272,13 +272,6 @@ int all_dns_ingress(struct __sk_buff *skb)
 	r->len = n;
 	if (bpf_skb_load_bytes(skb, udp_off + 8, r->data, n))
 		r->len = 0;
-	/*
-	 * No wakeup per answer, as emit() does for events: userspace drains
-	 * this ring on its timer and before each row; woken early only once
-	 * the ring is half full.
-	 */
-	if (bpf_ringbuf_query(&dns_events, BPF_RB_AVAIL_DATA) > DNS_RINGBUF_BYTES / 2)
-		flags = BPF_RB_FORCE_WAKEUP;
-	bpf_ringbuf_submit(r, flags);
+	submit(&dns_events, DNS_RINGBUF_BYTES, r); /* drained on the timer and before each row */
 	return 1;
 }
