@@ -1,19 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
  * Accepted connections, for every tool that reports them. The including file
- * defines on_accept(m, sk) first; it runs once per accepted TCP socket, in the
- * context of the process that accepted it. The programs here adapt each
- * attach mode to it:
+ * defines on_accept(m, sk), declared below; it runs once per accepted TCP
+ * socket, in the context of the process that accepted it. The programs here
+ * adapt each attach mode to it:
  *   fentry:     fexit on inet_csk_accept        \  + the syscall exits below,
  *   kprobe:     kretprobe on inet_csk_accept    /  for accepts that were
  *                                                  already blocked at start
  *   tracepoint: syscalls:sys_exit_accept and sys_exit_accept4 only
  * inet_csk_accept() also serves io_uring accepts; an accept(2) seen by both
  * it and the syscall exit is reported once (see accepted_by_tid).
- * Programs named all_* are loaded in every mode.
+ * Programs named all_* are loaded in every mode (session.c, prog_in_mode).
  */
 #ifndef ACCEPT_BPF_H
 #define ACCEPT_BPF_H
+
+static __always_inline void on_accept(enum rd m, const struct sock *sk);
 
 /* The socket each thread's last inet_csk_accept() returned, already reported. */
 struct {
@@ -60,6 +62,16 @@ int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
 }
 
 /* ---- every mode ---- */
+
+/*
+ * The syscall-exit tracepoints' record (the format is a stable ABI:
+ * common fields, then the syscall number and the return value).
+ */
+struct sys_exit_args {
+	__u64 common;
+	int nr;
+	long ret;
+};
 
 /* The socket behind the current task's file descriptor fd, or NULL. */
 static __always_inline const struct sock *fd_sock(long fd)

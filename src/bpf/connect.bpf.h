@@ -3,12 +3,14 @@
  * Active opens, for every tool that reports them: the caller's identity is
  * taken in its context (connect_begin); the tool keeps it by socket until
  * it reports the connect. The including file defines
- * on_connect_return(m, sk, ret), called in the caller's context when
- * tcp_v4_connect()/tcp_v6_connect() returns (fentry and kprobe modes: the
- * programs at the end of this file).
+ * on_connect_return(m, sk, ret), declared below, called in the caller's
+ * context when tcp_v4_connect()/tcp_v6_connect() returns (fentry and kprobe
+ * modes: the programs at the end of this file).
  */
 #ifndef CONNECT_BPF_H
 #define CONNECT_BPF_H
+
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret);
 
 /*
  * The caller's identity and the destination, in the caller's context.
@@ -63,8 +65,6 @@ static __always_inline struct sock *take_sk(bool v4)
 	bpf_map_delete_elem(&sk_by_tid, &tid);
 	return sk;
 }
-
-static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret);
 
 /* ---- fentry mode ---- */
 

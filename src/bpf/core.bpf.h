@@ -14,14 +14,12 @@
 #include <bpf/bpf_endian.h>
 #include "tcpevent.h"
 
+/*
+ * Address families are preprocessor macros in the kernel, so vmlinux.h has
+ * none; TCP states (TCP_*, TCPF_*) and IPPROTO_* come from it as enumerators.
+ */
 #define AF_INET 2
 #define AF_INET6 10
-#define IPPROTO_TCP 6
-
-/* TCP states (include/net/tcp_states.h) */
-#define TCP_ESTABLISHED 1
-#define TCP_SYN_SENT 2
-#define TCP_CLOSE 7
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -33,12 +31,21 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * on the bench machines: several times what a whole state change costs
  * otherwise. Every inline body below takes the mode as its first argument,
  * always a constant, so each program is compiled for its own kind only.
- * RD(m, p, a, b) is p->a->b either way (CO-RE relocated).
+ * RD(m, p, a, b) is p->a->b either way (CO-RE relocated), for a chain of
+ * one to four members.
  */
 enum rd { RD_PROBE, RD_BTF };
 
+#define ARROW1(p, a) ((p)->a)
+#define ARROW2(p, a, b) ((p)->a->b)
+#define ARROW3(p, a, b, c) ((p)->a->b->c)
+#define ARROW4(p, a, b, c, d) ((p)->a->b->c->d)
+#define ARROW_PICK(_1, _2, _3, _4, name, ...) name
+/* p->a->b... for the members given */
+#define ARROW(p, ...) ARROW_PICK(__VA_ARGS__, ARROW4, ARROW3, ARROW2, ARROW1, )(p, __VA_ARGS__)
+
 #define RD(m, src, ...) \
-	((m) == RD_BTF ? ___arrow((src), __VA_ARGS__) : BPF_CORE_READ((src), __VA_ARGS__))
+	((m) == RD_BTF ? ARROW((src), __VA_ARGS__) : BPF_CORE_READ((src), __VA_ARGS__))
 
 /* n bytes (a constant) at src, a field's address, into dst: RD() for arrays */
 static __always_inline void rd_bytes(enum rd m, void *dst, const void *src, __u32 n)
@@ -208,8 +215,8 @@ static __always_inline __u64 sk_key(const struct sock *sk)
 	return (__u64)(unsigned long)sk;
 }
 
-/* Keep val under key in a tracking map; a full map is a loss, counted. */
-static __always_inline bool keep(void *map, const void *key, const void *val)
+/* Track val under key in a tracking map; a full map is a loss, counted. */
+static __always_inline bool track(void *map, const void *key, const void *val)
 {
 	if (bpf_map_update_elem(map, key, val, BPF_ANY)) {
 		__sync_fetch_and_add(&lost_tracking, 1);
@@ -242,15 +249,5 @@ static __always_inline void emit(const struct event *e)
 	__builtin_memcpy(slot, e, sizeof(*slot));
 	submit(&events, RINGBUF_BYTES, slot);
 }
-
-/*
- * The syscall-exit tracepoints' record (the format is a stable ABI:
- * common fields, then the syscall number and the return value).
- */
-struct sys_exit_args {
-	__u64 common;
-	int nr;
-	long ret;
-};
 
 #endif

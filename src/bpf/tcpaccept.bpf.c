@@ -4,6 +4,7 @@
  * process that accepted it. The attach modes are in accept.bpf.h.
  */
 #include "core.bpf.h"
+#include "accept.bpf.h"
 
 static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
@@ -15,4 +16,3 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 		emit(&e);
 }
 
-#include "accept.bpf.h"

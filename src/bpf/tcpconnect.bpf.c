@@ -131,7 +131,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 		__u64 key = sk_key(sk);
 
 		if (connect_begin(RD_BTF, &e, sk))
-			keep(&pending, &key, &e);
+			track(&pending, &key, &e);
 	}
 	return 0;
 }
@@ -155,7 +155,6 @@ __u64 lost_dns = 0;
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
-#define IPPROTO_UDP 17
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff

@@ -19,7 +19,7 @@
  */
 #include "core.bpf.h"
 #include "connect.bpf.h"
-
+#include "accept.bpf.h"
 /*
  * A connection of this tool's, from its connect's start or its accept until
  * its X: one map entry all its life, filled in place (a hash update and
@@ -44,7 +44,7 @@ static __always_inline void connect_start(enum rd m, const struct sock *sk)
 	__u64 key = sk_key(sk);
 
 	if (connect_begin(m, &c.row, sk))
-		keep(&conns, &key, &c);
+		track(&conns, &key, &c);
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
@@ -87,11 +87,10 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 
 	task_fill(m, &c.row);
 	c.row.type = EV_ACCEPT;
-	if (sock_fill(m, &c.row, sk) && keep(&conns, &key, &c))
+	if (sock_fill(m, &c.row, sk) && track(&conns, &key, &c))
 		emit(&c.row);
 }
 
-#include "accept.bpf.h"
 
 /*
  * X for sk if it had a C or an A: by the current task when it is the one
@@ -122,13 +121,8 @@ static __always_inline void closing(enum rd m, const struct sock *sk, bool by_cu
 		emit(&e);
 }
 
-#define TCP_FIN_WAIT1 4
-#define TCP_FIN_WAIT2 5
-#define TCP_LAST_ACK 9
-#define TCP_CLOSING 11
-#define TCPF_CLOSE_TARGETS                                                                        \
-	((1 << TCP_FIN_WAIT1) | (1 << TCP_FIN_WAIT2) | (1 << TCP_LAST_ACK) | (1 << TCP_CLOSING) | \
-	 (1 << TCP_CLOSE))
+/* the states tcp_close() moves a socket to (tcp_close_state) */
+#define TCPF_CLOSE_TARGETS (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING | TCPF_CLOSE)
 
 /*
  * struct file counts its references in f_ref (a file_ref_t) from 6.13, in
