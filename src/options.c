@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
@@ -18,37 +19,67 @@ enum {
 	OPT_VERSION,
 };
 
+/* How an option's value reaches struct opts. */
+enum opt_kind {
+	KIND_CODE,   /* handled by its own case in parse_special() */
+	KIND_SWITCH, /* sets the bool at dest */
+	KIND_NUMBER, /* a decimal within [min, max], into the __u32 at dest */
+	KIND_PATH,   /* a non-empty path, into the const char * at dest */
+};
+
+/* In an option's help, stands for the tool's port_what ("local" ports). */
+#define PORT_WHAT "@"
+
 struct optdef {
 	const char *name;
 	const char *arg;   /* NULL: a switch */
-	const char *help;  /* "%s" stands for the tool's port_what */
+	const char *help;  /* for --help; may hold PORT_WHAT once */
 	int val;	   /* short letter or OPT_* */
 	unsigned int flag; /* 0: every tool has it */
+	enum opt_kind kind;
+	size_t dest; /* offsetof(struct opts, ...) for every kind but KIND_CODE */
+	/* KIND_NUMBER: "invalid <noun> '...': expected <range_note><min> to <max>" */
+	const char *noun;
+	const char *range_note;
+	unsigned long min, max;
 };
 
+#define CODE .kind = KIND_CODE
+#define SWITCH(field) .kind = KIND_SWITCH, .dest = offsetof(struct opts, field)
+#define PATH(field) .kind = KIND_PATH, .dest = offsetof(struct opts, field)
+#define NUMBER(field, what, note, lo, hi)                                        \
+	.kind = KIND_NUMBER, .dest = offsetof(struct opts, field), .noun = what, \
+	.range_note = note, .min = lo, .max = hi
+
 static const struct optdef optdefs[] = {
-	{ "help", NULL, "show this help and exit", 'h', 0 },
-	{ "version", NULL, "show the version and exit", OPT_VERSION, 0 },
-	{ "time", NULL, "add a TIME column (HH:MM:SS)", 'T', TF_TIME },
-	{ "timestamp", NULL, "add a TIME(s) column: seconds since the first event", 't', 0 },
-	{ "pid", "PID", "only this process", 'p', 0 },
-	{ "port", "PORTS", "only these comma-separated %s ports", 'P', TF_PORT },
-	{ "lport", NULL, "add an LPORT column (local port)", 'L', TF_LPORT },
-	{ "print-uid", NULL, "add a UID column", 'U', TF_PRINT_UID },
-	{ "uid", "UID", "only this user ID", 'u', TF_UID },
-	{ "count", NULL, "count connects per address pair, print at exit", 'c', TF_COUNT },
-	{ "dns", NULL, "add a QUERY column: the DNS name looked up", 'd', TF_DNS },
-	{ "netns", "NETNS", "only this network namespace (inode number)", 'N', TF_NETNS },
-	{ "verbose", NULL, "long event types and a NETNS column", 'v', TF_VERBOSE },
-	{ "ipv4", NULL, "only IPv4 sockets", '4', 0 },
-	{ "ipv6", NULL, "only IPv6 sockets", '6', 0 },
+	{ "help", NULL, "show this help and exit", 'h', 0, CODE },
+	{ "version", NULL, "show the version and exit", OPT_VERSION, 0, CODE },
+	{ "time", NULL, "add a TIME column (HH:MM:SS)", 'T', TF_TIME, SWITCH(time_hms) },
+	{ "timestamp", NULL, "add a TIME(s) column: seconds since the first event", 't', 0,
+	  SWITCH(timestamp) },
+	{ "pid", "PID", "only this process", 'p', 0, NUMBER(cfg.pid, "PID", "", 1, PID_MAX) },
+	{ "port", "PORTS", "only these comma-separated " PORT_WHAT " ports", 'P', TF_PORT, CODE },
+	{ "lport", NULL, "add an LPORT column (local port)", 'L', TF_LPORT, SWITCH(lport) },
+	{ "print-uid", NULL, "add a UID column", 'U', TF_PRINT_UID, SWITCH(print_uid) },
+	{ "uid", "UID", "only this user ID", 'u', TF_UID,
+	  NUMBER(cfg.uid, "UID", "", 0, 4294967294UL) },
+	{ "count", NULL, "count connects per address pair, print at exit", 'c', TF_COUNT,
+	  SWITCH(count) },
+	{ "dns", NULL, "add a QUERY column: the DNS name looked up", 'd', TF_DNS, SWITCH(dns) },
+	{ "netns", "NETNS", "only this network namespace (inode number)", 'N', TF_NETNS,
+	  NUMBER(cfg.netns, "network namespace", "an inode number ", 1, 4294967295UL) },
+	{ "verbose", NULL, "long event types and a NETNS column", 'v', TF_VERBOSE,
+	  SWITCH(verbose) },
+	{ "ipv4", NULL, "only IPv4 sockets", '4', 0, CODE },
+	{ "ipv6", NULL, "only IPv6 sockets", '6', 0, CODE },
 	{ "cgroupmap", "PATH", "only cgroups whose id is a key of this pinned map", OPT_CGROUPMAP,
-	  0 },
+	  0, PATH(cgroupmap) },
 	{ "mntnsmap", "PATH", "only mount namespaces that are keys of this pinned map",
-	  OPT_MNTNSMAP, 0 },
-	{ "json", NULL, "one JSON object per line instead of the table", 'j', 0 },
-	{ "attach", "MODE", "auto (default), fentry, kprobe or tracepoint", OPT_ATTACH, 0 },
-	{ "debug", NULL, "print libbpf and attach diagnostics to stderr", OPT_DEBUG, 0 },
+	  OPT_MNTNSMAP, 0, PATH(mntnsmap) },
+	{ "json", NULL, "one JSON object per line instead of the table", 'j', 0, SWITCH(json) },
+	{ "attach", "MODE", "auto (default), fentry, kprobe or tracepoint", OPT_ATTACH, 0, CODE },
+	{ "debug", NULL, "print libbpf and attach diagnostics to stderr", OPT_DEBUG, 0,
+	  SWITCH(debug) },
 };
 
 #define NOPTS (sizeof(optdefs) / sizeof(optdefs[0]))
@@ -70,6 +101,17 @@ static bool tool_has(const struct tool_desc *t, const struct optdef *d)
 	return !d->flag || (t->flags & d->flag);
 }
 
+/* An option's help line, PORT_WHAT replaced by port_what. */
+static void print_help(FILE *out, const char *help, const char *port_what)
+{
+	const char *at = strstr(help, PORT_WHAT);
+
+	if (at)
+		fprintf(out, "%.*s%s%s\n", (int)(at - help), help, port_what, at + 1);
+	else
+		fprintf(out, "%s\n", help);
+}
+
 static void usage(const struct tool_desc *t, FILE *out)
 {
 	char sw[80];
@@ -88,8 +130,7 @@ static void usage(const struct tool_desc *t, FILE *out)
 			snprintf(sw, sizeof(sw), "    --%s%s%s", d->name, d->arg ? " " : "",
 				 d->arg ? d->arg : "");
 		fprintf(out, "  %-22s  ", sw);
-		fprintf(out, d->help, t->port_what);
-		fputc('\n', out);
+		print_help(out, d->help, t->port_what);
 	}
 	fprintf(out, "\nExamples:\n%s\nSee %s(8) for the columns, JSON keys and attach modes.\n",
 		t->examples, t->name);
@@ -183,17 +224,6 @@ static enum parse_result unknown_option(const struct tool_desc *t, FILE *err, co
 	return bad(t, err, "unknown option '%s'", shown(arg));
 }
 
-/* Which option names a short letter or OPT_* code, for messages. */
-static const char *opt_name(int val)
-{
-	size_t i;
-
-	for (i = 0; i < NOPTS; i++)
-		if (optdefs[i].val == val)
-			return optdefs[i].name;
-	return "?";
-}
-
 static enum parse_result check_combinations(const struct tool_desc *t, const struct opts *o,
 					    FILE *err)
 {
@@ -218,17 +248,89 @@ static enum parse_result check_combinations(const struct tool_desc *t, const str
 	return PARSE_RUN;
 }
 
-enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, struct opts *o,
-			     FILE *out, FILE *err)
+/* A table-driven option's value into o; PARSE_RUN, or PARSE_BAD after a message. */
+static enum parse_result set_value(const struct tool_desc *t, const struct optdef *d,
+				   const char *arg, struct opts *o, FILE *err)
 {
-	struct option longopts[NOPTS + 1];
-	char shortopts[2 * NOPTS + 2];
-	unsigned char seen[OPT_VERSION + 1] = { 0 };
-	size_t n = 0, ns = 0, i;
+	char *dest = (char *)o + d->dest;
 	unsigned long v;
-	int c;
 
-	memset(o, 0, sizeof(*o));
+	switch (d->kind) {
+	case KIND_SWITCH:
+		*(bool *)dest = true;
+		break;
+	case KIND_NUMBER:
+		if (!parse_num(arg, d->min, d->max, &v))
+			return bad(t, err, "invalid %s '%s': expected %s%lu to %lu", d->noun,
+				   shown(arg), d->range_note, d->min, d->max);
+		*(__u32 *)dest = (__u32)v;
+		break;
+	case KIND_PATH:
+		if (!*arg)
+			return bad(t, err, "option --%s needs a non-empty path", d->name);
+		*(const char **)dest = arg;
+		break;
+	case KIND_CODE:
+		break;
+	}
+	return PARSE_RUN;
+}
+
+/* The options that need code of their own; PARSE_RUN to go on. */
+static enum parse_result parse_special(const struct tool_desc *t, int c, const char *arg,
+				       struct opts *o, FILE *out, FILE *err)
+{
+	size_t i;
+
+	switch (c) {
+	case 'h':
+		usage(t, out);
+		return PARSE_DONE;
+	case OPT_VERSION:
+		fprintf(out, "%s %s\n", t->name, SUITE_VERSION);
+		return PARSE_DONE;
+	case 'P':
+		if (!parse_ports(arg, o))
+			return bad(t, err,
+				   "invalid port list '%s': expected ports 1 to 65535, "
+				   "comma-separated, at most %d",
+				   shown(arg), MAX_PORTS);
+		break;
+	case '4':
+	case '6':
+		o->cfg.family = (o->cfg.family && o->cfg.family != (c - '0')) ? 0xff : (c - '0');
+		break;
+	case OPT_ATTACH:
+		for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+			if (!strcmp(arg, mode_names[i]))
+				break;
+		if (i == sizeof(mode_names) / sizeof(mode_names[0]))
+			return bad(t, err,
+				   "invalid attach mode '%s': expected auto, fentry, kprobe or "
+				   "tracepoint",
+				   shown(arg));
+		o->mode = (enum attach_mode)i;
+		break;
+	}
+	return PARSE_RUN;
+}
+
+/* The table entry of a short letter or OPT_* code getopt returned. */
+static const struct optdef *optdef_of(int val)
+{
+	size_t i;
+
+	for (i = 0; i < NOPTS; i++)
+		if (optdefs[i].val == val)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* getopt's option tables, for the options tool t has. */
+static void getopt_tables(const struct tool_desc *t, struct option *longopts, char *shortopts)
+{
+	size_t n = 0, ns = 0, i;
+
 	shortopts[ns++] = ':'; /* report a missing value as ':' */
 	for (i = 0; i < NOPTS; i++) {
 		const struct optdef *d = &optdefs[i];
@@ -245,119 +347,46 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 	}
 	longopts[n] = (struct option){ 0 };
 	shortopts[ns] = '\0';
+}
 
+enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, struct opts *o,
+			     FILE *out, FILE *err)
+{
+	struct option longopts[NOPTS + 1];
+	char shortopts[2 * NOPTS + 2];
+	unsigned char seen[OPT_VERSION + 1] = { 0 };
+	enum parse_result r;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	getopt_tables(t, longopts, shortopts);
 	opterr = 0;
 	optind = 0; /* glibc: 0, not 1, also forgets a half-read "-xy" */
 	for (;;) {
 		int at = optind ? optind : 1; /* the argument getopt looks at */
-		const char *arg;
+		const struct optdef *d;
 
 		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
 			break;
-		arg = optarg;
 		if (c == '?')
 			return unknown_option(t, err, at < argc ? argv[at] : "");
 		if (c == ':')
 			return bad(t, err, "option '%s' needs a value", shown(argv[optind - 1]));
+		d = optdef_of(c);
 		/* a value given twice is ambiguous; switches may repeat */
 		if (optarg && seen[c]++)
-			return bad(t, err, "option --%s given more than once", opt_name(c));
-		switch (c) {
-		case 'h':
-			usage(t, out);
-			return PARSE_DONE;
-		case OPT_VERSION:
-			fprintf(out, "%s %s\n", t->name, SUITE_VERSION);
-			return PARSE_DONE;
-		case 'T':
-			o->time_hms = true;
-			break;
-		case 't':
-			o->timestamp = true;
-			break;
-		case 'p':
-			if (!parse_num(arg, 1, PID_MAX, &v))
-				return bad(t, err, "invalid PID '%s': expected 1 to %d", shown(arg),
-					   PID_MAX);
-			o->cfg.pid = (__u32)v;
-			break;
-		case 'P':
-			if (!parse_ports(arg, o))
-				return bad(t, err,
-					   "invalid port list '%s': expected ports 1 to 65535, "
-					   "comma-separated, at most %d",
-					   shown(arg), MAX_PORTS);
-			o->cfg.filter_ports = 1;
-			break;
-		case 'L':
-			o->lport = true;
-			break;
-		case 'U':
-			o->print_uid = true;
-			break;
-		case 'u':
-			if (!parse_num(arg, 0, 4294967294UL, &v))
-				return bad(t, err, "invalid UID '%s': expected 0 to 4294967294",
-					   shown(arg));
-			o->cfg.uid = (__u32)v;
-			o->cfg.filter_uid = 1;
-			break;
-		case 'c':
-			o->count = true;
-			o->cfg.count_only = 1;
-			break;
-		case 'd':
-			o->dns = true;
-			break;
-		case 'N':
-			if (!parse_num(arg, 1, 4294967295UL, &v))
-				return bad(
-					t, err,
-					"invalid network namespace '%s': expected an inode number "
-					"1 to 4294967295",
-					shown(arg));
-			o->cfg.netns = (__u32)v;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
-		case '4':
-		case '6':
-			o->cfg.family =
-				(o->cfg.family && o->cfg.family != (c - '0')) ? 0xff : (c - '0');
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case OPT_CGROUPMAP:
-		case OPT_MNTNSMAP:
-			if (!*arg)
-				return bad(t, err, "option --%s needs a non-empty path",
-					   opt_name(c));
-			if (c == OPT_CGROUPMAP)
-				o->cgroupmap = arg;
-			else
-				o->mntnsmap = arg;
-			break;
-		case OPT_ATTACH:
-			for (i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
-				if (!strcmp(arg, mode_names[i]))
-					break;
-			if (i == sizeof(mode_names) / sizeof(mode_names[0]))
-				return bad(
-					t, err,
-					"invalid attach mode '%s': expected auto, fentry, kprobe "
-					"or tracepoint",
-					shown(arg));
-			o->mode = (enum attach_mode)i;
-			break;
-		case OPT_DEBUG:
-			o->debug = true;
-			break;
-		}
+			return bad(t, err, "option --%s given more than once", d->name);
+		r = d->kind == KIND_CODE ? parse_special(t, c, optarg, o, out, err)
+					 : set_value(t, d, optarg, o, err);
+		if (r != PARSE_RUN)
+			return r;
 	}
 	if (optind < argc)
 		return bad(t, err, "unexpected argument '%s'", shown(argv[optind]));
+	/* what the BPF side is told, derived from the options */
+	o->cfg.filter_ports = o->nports > 0;
+	o->cfg.filter_uid = seen['u'] > 0;
+	o->cfg.count_only = o->count;
 	return check_combinations(t, o, err);
 }
