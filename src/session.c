@@ -30,6 +30,28 @@
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
 
+#define MAX_LINKS 16 /* room for the programs of one attach mode */
+
+struct session {
+	const struct tool_desc *tool;
+	const struct opts *opts;
+	const struct skel_ops *ops;
+	void *skel; /* the loaded and attached skeleton */
+	struct bpf_object *obj;
+	enum attach_mode mode; /* the mode in use */
+	struct bpf_link *links[MAX_LINKS];
+	int nlinks;
+	struct ring_buffer *rb;	     /* the events ring */
+	struct ring_buffer *side_rb; /* the rings of session_add_ring() (NULL: none) */
+	int cgroup_fd;
+	int mntns_fd;
+	int cgroup_root_fd; /* the cgroup2 root a cgroup_skb program attaches to */
+	bool own_mntns;	    /* in a mount namespace of the tool's own */
+	__u64 lost_reported[NLOSSES];
+	event_fn fn;
+	void *ctx;
+};
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -51,7 +73,8 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-void debug(const struct session *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void debug(const struct session *s,
+							 const char *fmt, ...)
 {
 	va_list ap;
 
@@ -426,6 +449,8 @@ static void detach(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
+	ring_buffer__free(s->side_rb);
+	s->side_rb = NULL;
 	session_detach(s);
 	if (s->skel)
 		s->ops->destroy(s->skel);
@@ -670,16 +695,20 @@ static int attach_some_mode(struct session *s)
 		    why[0], why[1], why[2]);
 }
 
-int session_start(struct session *s, const struct tool_desc *t, const struct opts *o,
+int session_start(struct session **sp, const struct tool_desc *t, const struct opts *o,
 		  const struct skel_ops *ops, event_fn fn, void *ctx)
 {
-	struct mapspec maps[2] = {
-		{ "--cgroupmap", o->cgroupmap, 8, 8, &s->cgroup_fd },
-		{ "--mntnsmap", o->mntnsmap, 8, 4, &s->mntns_fd },
-	};
-	int i, rc;
+	struct session *s = calloc(1, sizeof(*s));
+	struct mapspec maps[2];
+	int i, rc = 0;
 
-	memset(s, 0, sizeof(*s));
+	*sp = NULL;
+	if (!s) {
+		fprintf(stderr, "%s: out of memory\n", t->name);
+		return 1;
+	}
+	maps[0] = (struct mapspec){ "--cgroupmap", o->cgroupmap, 8, 8, &s->cgroup_fd };
+	maps[1] = (struct mapspec){ "--mntnsmap", o->mntnsmap, 8, 4, &s->mntns_fd };
 	s->tool = t;
 	s->opts = o;
 	s->ops = ops;
@@ -692,20 +721,47 @@ int session_start(struct session *s, const struct tool_desc *t, const struct opt
 	libbpf_set_print(libbpf_print);
 	catch_signals();
 
-	for (i = 0; i < 2; i++)
-		if ((rc = check_map_exists(s, &maps[i])))
-			return rc;
-	if ((rc = check_privileges(s)) || (rc = check_btf(s)))
+	for (i = 0; i < 2 && !rc; i++)
+		rc = check_map_exists(s, &maps[i]);
+	if (!rc)
+		rc = check_privileges(s);
+	if (!rc)
+		rc = check_btf(s);
+	for (i = 0; i < 2 && !rc; i++)
+		rc = open_map(s, &maps[i]);
+	if (!rc)
+		rc = attach_some_mode(s);
+	if (rc) {
+		session_stop(s);
 		return rc;
-	for (i = 0; i < 2; i++)
-		if ((rc = open_map(s, &maps[i])))
-			goto err;
-	if ((rc = attach_some_mode(s)))
-		goto err;
+	}
+	*sp = s;
 	return 0;
-err:
-	session_stop(s);
-	return rc;
+}
+
+struct bpf_map *session_map(const struct session *s, const char *name)
+{
+	return bpf_object__find_map_by_name(s->obj, name);
+}
+
+int session_add_ring(struct session *s, const char *name, ring_buffer_sample_fn fn, void *ctx)
+{
+	int fd = bpf_object__find_map_fd_by_name(s->obj, name);
+
+	if (fd < 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (s->side_rb)
+		return ring_buffer__add(s->side_rb, fd, fn, ctx) ? -1 : 0;
+	s->side_rb = ring_buffer__new(fd, fn, ctx, NULL);
+	return s->side_rb ? 0 : -1;
+}
+
+void session_read_rings(struct session *s)
+{
+	if (s->side_rb)
+		ring_buffer__consume(s->side_rb);
 }
 
 /* ---- consuming ---- */
@@ -766,15 +822,20 @@ static void report_lost(struct session *s, __u64 *last_warn)
 		*last_warn = now;
 }
 
+int output_failed(const char *tool, int err)
+{
+	if (err == EPIPE)
+		return 0;
+	fprintf(stderr, "%s: cannot write the output (%s)\n", tool, strerror(err));
+	return 1;
+}
+
 /* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
 static int flush_out(const struct session *s)
 {
 	if (fflush(stdout) == 0)
 		return 0;
-	if (errno == EPIPE)
-		return 1;
-	fail(s, 1, "cannot write the output (%s)", strerror(errno));
-	return -1;
+	return output_failed(s->tool->name, errno) ? -1 : 1;
 }
 
 static int make_epoll(const struct session *s)
@@ -789,8 +850,8 @@ static int make_epoll(const struct session *s)
 		close(ep);
 		return -1;
 	}
-	if (s->extra_rb) {
-		ev.data.fd = ring_buffer__epoll_fd(s->extra_rb);
+	if (s->side_rb) {
+		ev.data.fd = ring_buffer__epoll_fd(s->side_rb);
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
 			close(ep);
 			return -1;
@@ -822,8 +883,7 @@ int session_run(struct session *s)
 		}
 		for (i = 0; i < n; i++)
 			out_gone |= evs[i].data.fd == STDOUT_FILENO;
-		if (s->before_batch)
-			s->before_batch(s);
+		session_read_rings(s); /* on the timer: side rings wake nobody early */
 		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
 			rc = fail(s, 1, "reading the ring buffer failed");
 			break;
@@ -834,8 +894,7 @@ int session_run(struct session *s)
 		}
 		report_lost(s, &last_warn);
 	}
-	if (s->before_batch)
-		s->before_batch(s);
+	session_read_rings(s);
 	ring_buffer__consume(s->rb);
 	rc |= flush_out(s) < 0;
 out:
@@ -848,6 +907,8 @@ void session_stop(struct session *s)
 	__u64 lost[NLOSSES];
 	int l;
 
+	if (!s)
+		return;
 	for (l = 0; l < NLOSSES; l++)
 		lost[l] = lost_count(s, l);
 
@@ -860,4 +921,5 @@ void session_stop(struct session *s)
 	for (l = 0; l < NLOSSES; l++)
 		if (lost[l])
 			warn_lost(l, lost[l], " in total");
+	free(s);
 }

@@ -19,6 +19,16 @@ enum loss {
  * SKEL_OPS(name) right after including name.skel.h, or with
  * SKEL_OPS_LOSSES(name, SKEL_LOST(name, cause, variable)...) for a BPF
  * object that counts more causes than core.bpf.h does.
+ *
+ * The contract with the BPF side (core.bpf.h gives every object these):
+ *   - a .rodata struct config named cfg, written before load;
+ *   - .bss counters lost_events and lost_tracking (and any SKEL_LOST ones);
+ *   - a ring buffer map named events of struct event records, and the maps
+ *     ports, cgroup_filter and mntns_filter, which the runtime sizes or
+ *     replaces before load;
+ *   - programs are loaded in the attach mode their type says, except those
+ *     named all_*, loaded in every mode (prog_in_mode() in session.c); a
+ *     tool's want_prog (struct tool_desc) may leave some out.
  */
 struct skel_ops {
 	void *(*open)(const struct bpf_object_open_opts *oo);
@@ -74,47 +84,34 @@ struct skel_ops {
 
 #define SKEL_OPS(sk) SKEL_OPS_LOSSES(sk, )
 
-#ifndef MAX_LINKS
-#define MAX_LINKS 16 /* room for the programs of one attach mode */
-#endif
-
 /* Called for each event; returns 0 to go on. */
 typedef int (*event_fn)(void *ctx, const struct event *e);
 
-struct session {
-	const struct tool_desc *tool;
-	const struct opts *opts;
-	const struct skel_ops *ops;
-	void *skel; /* the loaded and attached skeleton */
-	struct bpf_object *obj;
-	enum attach_mode mode; /* the mode in use */
-	struct bpf_link *links[MAX_LINKS];
-	int nlinks;
-	struct ring_buffer *rb;
-	int cgroup_fd;
-	int mntns_fd;
-	int cgroup_root_fd; /* the cgroup2 root a cgroup_skb program attaches to */
-	bool own_mntns;	    /* in a mount namespace of the tool's own */
-	__u64 lost_reported[NLOSSES];
-	event_fn fn;
-	void *ctx;
-	/* called before each batch of events is read (NULL: nothing) */
-	void (*before_batch)(struct session *s);
-	/*
-	 * another ring whose wakeups end the wait for a batch (NULL: none);
-	 * before_batch drains it
-	 */
-	struct ring_buffer *extra_rb;
-};
+/* A tracing session: the loaded and attached BPF object and its rings. */
+struct session;
 
 /*
  * Check privileges and map paths, then load and attach in the mode asked for
- * (trying each in turn for auto). Prints one line and returns the exit code
- * on failure (1 for the system, 2 for bad input); 0 when tracing. Prints no
- * banner: the caller does, once its own setup has succeeded too.
+ * (trying each in turn for auto); fn gets each event. Prints one line and
+ * returns the exit code on failure (1 for the system, 2 for bad input); 0
+ * when tracing, with *sp set. Prints no banner: the caller does, once its
+ * own setup has succeeded too.
  */
-int session_start(struct session *s, const struct tool_desc *t, const struct opts *o,
+int session_start(struct session **sp, const struct tool_desc *t, const struct opts *o,
 		  const struct skel_ops *ops, event_fn fn, void *ctx);
+
+/* The BPF object's map called name, or NULL. */
+struct bpf_map *session_map(const struct session *s, const char *name);
+
+/*
+ * Also read the ring buffer map called name: its records go to fn before
+ * each batch of events and at session_read_rings(), and a ring half full
+ * ends the wait for a batch early. 0, or -1 with errno set.
+ */
+int session_add_ring(struct session *s, const char *name, ring_buffer_sample_fn fn, void *ctx);
+
+/* Hand every record waiting in the rings of session_add_ring() to its fn. */
+void session_read_rings(struct session *s);
 
 /*
  * Deliver events until SIGINT/SIGTERM/SIGHUP or a closed stdout, then drain
@@ -128,9 +125,13 @@ int session_run(struct session *s);
  */
 void session_detach(struct session *s);
 
-/* Detach and free everything; report the lost total. Safe to call twice. */
+/* Detach and free everything; report the lost total. NULL is fine. */
 void session_stop(struct session *s);
 
-void debug(const struct session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * After writing stdout failed with err: 0 for EPIPE (nobody reads any
+ * more: leave quietly), else 1 after a one-line message naming tool.
+ */
+int output_failed(const char *tool, int err);
 
 #endif

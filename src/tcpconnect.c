@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "dns.h"
 #include "format.h"
 #include "tool_main.h"
@@ -74,25 +75,25 @@ static int print_counts(const char *tool, struct bpf_map *map, bool json)
 	free(all);
 	if (fflush(stdout) && !err)
 		err = errno;
-	if (!err || err == EPIPE)
-		return 0; /* EPIPE: nobody reads any more, leave quietly as while tracing */
-	fprintf(stderr, "%s: cannot write the output (%s)\n", tool, strerror(err));
-	return 1;
+	return err ? output_failed(tool, err) : 0;
 }
 
 /* -c: the counts the kernel kept, printed once the programs are detached */
-static int stopping(struct session *s, const struct opts *o)
+static int counts_stopped(struct session *s, const struct opts *o)
 {
 	if (!o->count)
 		return 0;
-	return print_counts(s->tool->name, ((struct tcpconnect_bpf *)s->skel)->maps.counts,
-			    o->json);
+	return print_counts(tcpconnect_tool.name, session_map(s, "counts"), o->json);
 }
 
-/* ---- -d ---- */
+/*
+ * ---- -d: the DNS feature, its whole life here ----
+ * The BPF side copies every DNS response a local socket receives into the
+ * dns_events ring; the answers go into a cache, and a connect's QUERY is the
+ * name that was answered with its destination address.
+ */
 
-static struct dns_cache *dns_cache;
-static struct ring_buffer *dns_rb;
+static struct dns_cache *dns_cache; /* NULL: no -d */
 
 static void remember_answer(void *ctx, const char *qname, int family, const uint8_t *addr)
 {
@@ -111,21 +112,32 @@ static int on_dns(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Every answer read so far is in the cache before a connect is looked up. */
-static void drain_dns(struct session *s)
+/*
+ * The session reads the ring on its timer (answers come without wakeups) and
+ * early when the ring is half full.
+ */
+static int dns_start(struct session *s, const struct opts *o)
 {
-	(void)s;
-	ring_buffer__consume(dns_rb);
+	if (!o->dns)
+		return 0;
+	dns_cache = dns_cache_new();
+	if (!dns_cache || session_add_ring(s, "dns_events", on_dns, NULL)) {
+		fprintf(stderr, "%s: cannot set up the DNS answer cache (%s)\n",
+			tcpconnect_tool.name, strerror(errno));
+		return 1;
+	}
+	return 0;
 }
 
-static const char *query_of(const struct event *e)
+/* QUERY of e, once every answer read so far is in the cache */
+static const char *read_query(struct session *s, const struct event *e)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static char text[DNS_NAME_MAX + 32];
 
-	if (!dns_rb)
+	if (!dns_cache)
 		return NULL;
-	drain_dns(NULL);
+	session_read_rings(s);
 	/* an AF_INET6 socket reaching an IPv4 peer used an A answer */
 	if (e->family == 6 && !memcmp(e->raddr, mapped, sizeof(mapped)))
 		dns_query_text(dns_cache, 4, e->raddr + 12, e->ts_ns, text, sizeof(text));
@@ -134,34 +146,20 @@ static const char *query_of(const struct event *e)
 	return text;
 }
 
-static int started(struct session *s, const struct opts *o)
+static void dns_stop(void)
 {
-	struct tcpconnect_bpf *skel = s->skel;
-
-	if (!o->dns)
-		return 0;
-	dns_cache = dns_cache_new();
-	dns_rb = ring_buffer__new(bpf_map__fd(skel->maps.dns_events), on_dns, NULL, NULL);
-	if (!dns_cache || !dns_rb) {
-		fprintf(stderr, "%s: cannot set up the DNS answer cache (%s)\n", s->tool->name,
-			strerror(errno));
-		return 1;
-	}
-	s->before_batch = drain_dns; /* on the timer: answers come without wakeups */
-	s->extra_rb = dns_rb;	     /* and early when the DNS ring is half full */
-	return 0;
+	dns_cache_free(dns_cache);
+	dns_cache = NULL;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct tool_hooks hooks = {
-		.started = started,
-		.extra = query_of,
-		.stopping = stopping,
+		.start = dns_start,
+		.read_extra = read_query,
+		.stopped = counts_stopped,
+		.cleanup = dns_stop,
 	};
-	int rc = tool_main(&tcpconnect_tool, &tcpconnect_bpf_ops, &hooks, argc, argv);
 
-	ring_buffer__free(dns_rb);
-	dns_cache_free(dns_cache);
-	return rc;
+	return tool_main(&tcpconnect_tool, &tcpconnect_bpf_ops, &hooks, argc, argv);
 }

@@ -9,12 +9,13 @@ struct printer {
 	struct formatter fmt;
 	bool json;
 	const struct tool_hooks *hooks;
+	struct session *session;
 };
 
 static int print_event(void *ctx, const struct event *e)
 {
 	struct printer *p = ctx;
-	const char *extra = p->hooks->extra ? p->hooks->extra(e) : NULL;
+	const char *extra = p->hooks->read_extra ? p->hooks->read_extra(p->session, e) : NULL;
 	char line[LINE_MAX_BYTES];
 	size_t n = p->json ? fmt_json(&p->fmt, e, extra, line, sizeof(line))
 			   : fmt_row(&p->fmt, e, extra, line, sizeof(line));
@@ -29,7 +30,7 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 	static const struct tool_hooks none;
 	static char outbuf[1 << 16];
 	struct printer p;
-	struct session s;
+	struct session *s;
 	struct opts o;
 	char line[LINE_MAX_BYTES];
 	int rc = parse_opts(t, argc, argv, &o, stdout, stderr);
@@ -51,20 +52,23 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 	rc = session_start(&s, t, &o, ops, print_event, &p);
 	if (rc)
 		return rc;
-	if (p.hooks->started && (rc = p.hooks->started(&s, &o))) {
-		session_stop(&s);
-		return rc;
+	p.session = s;
+	if (p.hooks->start)
+		rc = p.hooks->start(s, &o);
+	if (!rc) {
+		fprintf(stderr, "%s\n", t->banner); /* only now is tracing really started */
+		if (!o.json && !o.count) {
+			fmt_header(&p.fmt, line, sizeof(line));
+			fputs(line, stdout);
+			fflush(stdout);
+		}
+		rc = session_run(s);
+		session_detach(s);
+		if (p.hooks->stopped && !rc)
+			rc = p.hooks->stopped(s, &o);
 	}
-	fprintf(stderr, "%s\n", t->banner); /* only now is tracing really started */
-	if (!o.json && !o.count) {
-		fmt_header(&p.fmt, line, sizeof(line));
-		fputs(line, stdout);
-		fflush(stdout);
-	}
-	rc = session_run(&s);
-	session_detach(&s);
-	if (p.hooks->stopping && !rc)
-		rc = p.hooks->stopping(&s, &o);
-	session_stop(&s);
+	session_stop(s);
+	if (p.hooks->cleanup)
+		p.hooks->cleanup();
 	return rc;
 }

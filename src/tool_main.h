@@ -4,17 +4,26 @@
 
 #include "session.h"
 
-/* What a tool adds to the shared main(); every member may be NULL. */
+/*
+ * What a tool adds to the shared main(), the one way it extends it; every
+ * member may be NULL. A tool keeps its own state; the session gives it maps
+ * (session_map) and more rings (session_add_ring).
+ */
 struct tool_hooks {
 	/* attached, before the first event: 0, or an exit status */
-	int (*started)(struct session *s, const struct opts *o);
-	/* the F_EXTRA column's text for e (NULL: none) */
-	const char *(*extra)(const struct event *e);
+	int (*start)(struct session *s, const struct opts *o);
+	/*
+	 * the text of e's F_EXTRA column, reading whatever it needs first
+	 * (tcpconnect -d: the DNS ring); NULL for none
+	 */
+	const char *(*read_extra)(struct session *s, const struct event *e);
 	/*
 	 * tracing stopped and the programs detached, the maps not freed yet
 	 * (tcpconnect -c prints here): 0, or an exit status
 	 */
-	int (*stopping)(struct session *s, const struct opts *o);
+	int (*stopped)(struct session *s, const struct opts *o);
+	/* last, whenever start was called: free what start made */
+	void (*cleanup)(void);
 };
 
 /*
