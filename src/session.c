@@ -30,7 +30,9 @@
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
 #define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
 
+#ifndef MAX_LINKS    /* a test builds with -DMAX_LINKS=1 */
 #define MAX_LINKS 16 /* room for the programs of one attach mode */
+#endif
 
 struct session {
 	const struct tool_desc *tool;
@@ -73,8 +75,8 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-__attribute__((format(printf, 2, 3))) static void debug(const struct session *s,
-							 const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void debug(const struct session *s, const char *fmt,
+							...)
 {
 	va_list ap;
 
@@ -569,16 +571,20 @@ static void load_failure(enum attach_mode m, int err, char *why, size_t len)
 			 e);
 }
 
-/* Load and attach the programs of mode m. On failure, why says why. */
-static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len)
+/*
+ * Open the BPF object and choose the programs of mode m (and those the
+ * tool's want_prog keeps); mount what attaching them will need, before the
+ * work of loading. Returns the number of programs chosen, or -1.
+ */
+static int open_in_mode(struct session *s, enum attach_mode m, char *why, size_t len)
 {
-	struct bpf_program *p;
-	bool need_tracefs = false, need_cgroup = false;
-	int err, nprogs = 0;
 	struct bpf_object_open_opts oo = {
 		.sz = sizeof(oo),
 		.btf_custom_path = getenv(BTF_ENV),
 	};
+	bool need_tracefs = false, need_cgroup = false;
+	struct bpf_program *p;
+	int nprogs = 0;
 
 	s->mode = m;
 	s->skel = s->ops->open(&oo);
@@ -589,7 +595,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 	s->obj = s->ops->object(s->skel);
 	if (configure(s)) {
 		snprintf(why, len, "cannot set up the BPF maps (%s)", strerror(errno));
-		goto out;
+		return -1;
 	}
 	bpf_object__for_each_program (p, s->obj) {
 		bool on = prog_in_mode(p, m) && (!s->tool->want_prog ||
@@ -600,24 +606,57 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
 		need_cgroup |= on && bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB;
 	}
-	/* what attaching will need, found before the work of loading */
 	if (need_tracefs && ensure_tracefs(s, why, len))
-		goto out;
+		return -1;
 	if (need_cgroup && (s->cgroup_root_fd = cgroup2_root(s, why, len)) < 0)
-		goto out;
+		return -1;
+	return nprogs;
+}
+
+/* Load (the verifier runs here) and fill the maps userspace fills. */
+static int load_in_mode(struct session *s, enum attach_mode m, char *why, size_t len)
+{
+	int err;
+
 	memset(&load_log, 0, sizeof(load_log));
 	load_log.on = true;
 	err = s->ops->load(s->skel);
 	load_log.on = false;
 	if (err) {
 		load_failure(m, err, why, len);
-		goto out;
+		return -1;
 	}
-	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
 	if (fill_ports(s)) {
 		snprintf(why, len, "cannot fill the port filter map (%s)", strerror(errno));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* Why program p of mode m did not attach (with -err, the errno). */
+static void attach_failure(enum attach_mode m, const struct bpf_program *p, int err, char *why,
+			   size_t len)
+{
+	if (m == ATTACH_KPROBE && !kernel_has_kprobes())
+		snprintf(why, len, "%s", NO_KPROBES);
+	else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
+		snprintf(why, len,
+			 "this kernel cannot attach fentry/fexit programs to %s "
+			 "(ENOTSUPP: no BPF trampoline for it%s)",
+			 bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
+	else
+		snprintf(why, len, "cannot attach %s (%s%s)", bpf_program__section_name(p),
+			 strerror(-err),
+			 err == -EACCES && uses_perf_event(p) && paranoid_level() > 2
+				 ? PARANOID_NOTE
+				 : "");
+}
+
+/* Attach every loaded program, then open the events ring. */
+static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_t len)
+{
+	struct bpf_program *p;
+
 	bpf_object__for_each_program (p, s->obj) {
 		struct bpf_link *l;
 
@@ -628,26 +667,12 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 				 "cannot attach %s: this mode has more programs than the %d links "
 				 "tcptools keeps (a bug in tcptools: raise MAX_LINKS)",
 				 bpf_program__name(p), MAX_LINKS);
-			goto out;
+			return -1;
 		}
 		l = attach_prog(s, p);
 		if (!l) {
-			err = -errno;
-			if (m == ATTACH_KPROBE && !kernel_has_kprobes())
-				snprintf(why, len, "%s", NO_KPROBES);
-			else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
-				snprintf(why, len,
-					 "this kernel cannot attach fentry/fexit programs to %s "
-					 "(ENOTSUPP: no BPF trampoline for it%s)",
-					 bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
-			else
-				snprintf(why, len, "cannot attach %s (%s%s)",
-					 bpf_program__section_name(p), strerror(-err),
-					 err == -EACCES && uses_perf_event(p) &&
-							 paranoid_level() > 2
-						 ? PARANOID_NOTE
-						 : "");
-			goto out;
+			attach_failure(m, p, -errno, why, len);
+			return -1;
 		}
 		s->links[s->nlinks++] = l;
 	}
@@ -655,8 +680,21 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 				 NULL);
 	if (!s->rb) {
 		snprintf(why, len, "cannot open the ring buffer (%s)", strerror(errno));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* Load and attach the programs of mode m. On failure, why says why. */
+static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len)
+{
+	int nprogs = open_in_mode(s, m, why, len);
+
+	if (nprogs < 0 || load_in_mode(s, m, why, len))
+		goto out;
+	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
+	if (attach_loaded(s, m, why, len))
+		goto out;
 	return 0;
 out:
 	detach(s);
