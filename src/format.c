@@ -30,6 +30,96 @@ __attribute__((format(printf, 2, 3))) static void put(struct out *o, const char 
 		o->len = o->len + (size_t)n < o->size ? o->len + (size_t)n : o->size - 1;
 }
 
+/*
+ * The appenders below do what put() would with "%s", "%c" and "%llu"
+ * without printf's parsing: a row is written hundreds of thousands of times
+ * a second under a connection storm. Like put(), they cut at the end of the
+ * buffer.
+ */
+static void put_bytes(struct out *o, const char *p, size_t n)
+{
+	size_t room;
+
+	if (o->len + 1 >= o->size)
+		return;
+	room = o->size - 1 - o->len;
+	if (n > room)
+		n = room;
+	memcpy(o->buf + o->len, p, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void put_char(struct out *o, char c)
+{
+	put_bytes(o, &c, 1);
+}
+
+static void put_spaces(struct out *o, size_t n)
+{
+	static const char spaces[] = "                                ";
+
+	while (n) {
+		size_t k = n < sizeof(spaces) - 1 ? n : sizeof(spaces) - 1;
+
+		put_bytes(o, spaces, k);
+		n -= k;
+	}
+}
+
+static void put_uint(struct out *o, unsigned long long v)
+{
+	char digits[20];
+	size_t i = sizeof(digits);
+
+	do {
+		digits[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_bytes(o, digits + i, sizeof(digits) - i);
+}
+
+/* v as exactly width digits, zero-padded (v < 10^width) */
+static void put_uint_zeros(struct out *o, unsigned long long v, int width)
+{
+	char digits[20];
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		digits[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	put_bytes(o, digits, (size_t)width);
+}
+
+/* dotted-quad, as inet_ntop() writes it */
+static void put_ipv4(struct out *o, const __u8 *a)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		if (i)
+			put_char(o, '.');
+		put_uint(o, a[i]);
+	}
+}
+
+static void put_addr(struct out *o, int family, const __u8 *addr, bool brackets)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	if (family == 4) {
+		put_ipv4(o, addr);
+		return;
+	}
+	inet_ntop(AF_INET6, addr, text, sizeof(text));
+	if (brackets)
+		put_char(o, '[');
+	put_bytes(o, text, strlen(text));
+	if (brackets)
+		put_char(o, ']');
+}
+
 /* Terminate with '\n', keeping it even when the line was cut. */
 static size_t end_line(struct out *o)
 {
@@ -77,28 +167,25 @@ const char *event_type_name(int type)
 
 void fmt_addr(int family, const __u8 *addr, bool brackets, char *buf, size_t size)
 {
-	char text[INET6_ADDRSTRLEN];
+	struct out o = { buf, size, 0 };
 
-	if (family == 4) {
-		inet_ntop(AF_INET, addr, text, sizeof(text));
-		snprintf(buf, size, "%s", text);
-	} else {
-		inet_ntop(AF_INET6, addr, text, sizeof(text));
-		snprintf(buf, size, brackets ? "[%s]" : "%s", text);
-	}
+	if (size)
+		buf[0] = '\0';
+	put_addr(&o, family, addr, brackets);
 }
 
 /* COMM for a terminal: control bytes become '?'. */
-static void comm_text(const char *comm, char *buf)
+static void put_comm(struct out *o, const char *comm)
 {
-	int i;
+	char text[TASK_COMM_LEN];
+	size_t i;
 
 	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++) {
-		buf[i] = comm[i];
+		text[i] = comm[i];
 		if ((unsigned char)comm[i] < 0x20 || comm[i] == 0x7f)
-			buf[i] = '?';
+			text[i] = '?';
 	}
-	buf[i] = '\0';
+	put_bytes(o, text, i);
 }
 
 static void note_first(struct formatter *f, const struct event *e)
@@ -112,16 +199,17 @@ static __u64 since_first(const struct formatter *f, const struct event *e)
 	return e->ts_ns > f->first_ts ? e->ts_ns - f->first_ts : 0;
 }
 
-static void cell(struct out *o, const struct column *c, const char *text, bool last)
+/* One cell: text cut to the column's max; padded to its width unless last. */
+static void cell(struct out *o, const struct column *c, const char *text, size_t len, bool last)
 {
-	int len = (int)strlen(text);
-
-	if (c->max && len > c->max)
-		len = c->max;
+	if (c->max && len > (size_t)c->max)
+		len = (size_t)c->max;
+	put_bytes(o, text, len);
 	if (last)
-		put(o, "%.*s", len, text);
-	else
-		put(o, "%-*.*s ", c->width, len, text);
+		return;
+	if (len < (size_t)c->width)
+		put_spaces(o, (size_t)c->width - len);
+	put_char(o, ' ');
 }
 
 size_t fmt_header(const struct formatter *f, char *buf, size_t size)
@@ -129,79 +217,125 @@ size_t fmt_header(const struct formatter *f, char *buf, size_t size)
 	struct out o = { buf, size, 0 };
 	int i;
 
+	if (size)
+		buf[0] = '\0';
 	for (i = 0; i < f->ncols; i++)
 		cell(&o, &(struct column){ f->cols[i].name, f->cols[i].width, 0, 0 },
-		     f->cols[i].name, i == f->ncols - 1);
+		     f->cols[i].name, strlen(f->cols[i].name), i == f->ncols - 1);
 	return end_line(&o);
+}
+
+/* HH:MM:SS of e in local time; the last second's text is kept. */
+static void put_time_hms(struct out *o, struct formatter *f, const struct event *e)
+{
+	time_t secs = (time_t)((__s64)((__u64)e->ts_ns + (__u64)f->boot_to_real_ns) / 1000000000);
+
+	if (!f->hms_valid || secs != f->hms_secs) {
+		struct tm tm;
+
+		localtime_r(&secs, &tm);
+		strftime(f->hms_text, sizeof(f->hms_text), "%H:%M:%S", &tm);
+		f->hms_secs = secs;
+		f->hms_valid = true;
+	}
+	put_bytes(o, f->hms_text, strlen(f->hms_text));
+}
+
+/* ns as seconds with 3 decimals, rounded as printf("%.3f") rounds */
+static void put_seconds_3(struct out *o, __u64 ns)
+{
+	char text[32];
+	__u64 ms;
+
+	if (ns % 1000000 == 500000) { /* a tie: printf rounds the double, not the integer */
+		snprintf(text, sizeof(text), "%.3f", (double)ns / 1e9);
+		put_bytes(o, text, strlen(text));
+		return;
+	}
+	ms = (ns + 500000) / 1000000;
+	put_uint(o, ms / 1000);
+	put_char(o, '.');
+	put_uint_zeros(o, ms % 1000, 3);
+}
+
+/* The text of column c for e into t (F_EXTRA is not written here). */
+static void column_text(struct out *t, struct formatter *f, const struct column *c,
+			const struct event *e, __u64 rel)
+{
+	switch (c->field) {
+	case F_TIME_HMS:
+		put_time_hms(t, f, e);
+		break;
+	case F_TIME_S:
+		put_seconds_3(t, rel);
+		break;
+	case F_TIME_NS:
+		put_uint(t, rel);
+		break;
+	case F_TYPE_CHAR:
+		put_char(t, e->type == EV_CONNECT ? 'C' : e->type == EV_ACCEPT ? 'A' : 'X');
+		break;
+	case F_TYPE_WORD: {
+		const char *word = event_type_name(e->type);
+
+		put_bytes(t, word, strlen(word));
+		break;
+	}
+	case F_UID:
+		put_uint(t, e->uid);
+		break;
+	case F_PID:
+		put_uint(t, e->pid);
+		break;
+	case F_COMM:
+		put_comm(t, e->comm);
+		break;
+	case F_IP:
+		put_uint(t, e->family);
+		break;
+	case F_LADDR:
+		put_addr(t, e->family, e->laddr, f->v6_brackets);
+		break;
+	case F_LPORT:
+		put_uint(t, e->lport);
+		break;
+	case F_RADDR:
+		put_addr(t, e->family, e->raddr, f->v6_brackets);
+		break;
+	case F_RPORT:
+		put_uint(t, e->rport);
+		break;
+	case F_NETNS:
+		put_uint(t, e->netns);
+		break;
+	case F_EXTRA:
+		break;
+	}
 }
 
 size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, char *buf,
 	       size_t size)
 {
 	struct out o = { buf, size, 0 };
-	char text[128];
+	__u64 rel;
 	int i;
 
+	if (size)
+		buf[0] = '\0';
 	note_first(f, e);
+	rel = since_first(f, e);
 	for (i = 0; i < f->ncols; i++) {
 		const struct column *c = &f->cols[i];
-		__u64 rel = since_first(f, e);
-		time_t secs;
-		struct tm tm;
+		bool last = i == f->ncols - 1;
+		char text[128];
+		struct out t = { text, sizeof(text), 0 };
 
-		switch (c->field) {
-		case F_TIME_HMS:
-			secs = (time_t)((__s64)e->ts_ns + f->boot_to_real_ns) / 1000000000;
-			localtime_r(&secs, &tm);
-			strftime(text, sizeof(text), "%H:%M:%S", &tm);
-			break;
-		case F_TIME_S:
-			snprintf(text, sizeof(text), "%.3f", (double)rel / 1e9);
-			break;
-		case F_TIME_NS:
-			snprintf(text, sizeof(text), "%llu", (unsigned long long)rel);
-			break;
-		case F_TYPE_CHAR:
-			snprintf(text, sizeof(text), "%c",
-				 e->type == EV_CONNECT	? 'C'
-				 : e->type == EV_ACCEPT ? 'A'
-							: 'X');
-			break;
-		case F_TYPE_WORD:
-			snprintf(text, sizeof(text), "%s", event_type_name(e->type));
-			break;
-		case F_UID:
-			snprintf(text, sizeof(text), "%u", e->uid);
-			break;
-		case F_PID:
-			snprintf(text, sizeof(text), "%u", e->pid);
-			break;
-		case F_COMM:
-			comm_text(e->comm, text);
-			break;
-		case F_IP:
-			snprintf(text, sizeof(text), "%u", e->family);
-			break;
-		case F_LADDR:
-			fmt_addr(e->family, e->laddr, f->v6_brackets, text, sizeof(text));
-			break;
-		case F_LPORT:
-			snprintf(text, sizeof(text), "%u", e->lport);
-			break;
-		case F_RADDR:
-			fmt_addr(e->family, e->raddr, f->v6_brackets, text, sizeof(text));
-			break;
-		case F_RPORT:
-			snprintf(text, sizeof(text), "%u", e->rport);
-			break;
-		case F_NETNS:
-			snprintf(text, sizeof(text), "%u", e->netns);
-			break;
-		case F_EXTRA: /* as long as it is (a DNS name can take 1 KiB) */
-			cell(&o, c, extra ? extra : "", i == f->ncols - 1);
+		if (c->field == F_EXTRA) { /* as long as it is (a DNS name: up to 255 bytes) */
+			cell(&o, c, extra ? extra : "", extra ? strlen(extra) : 0, last);
 			continue;
 		}
-		cell(&o, c, text, i == f->ncols - 1);
+		column_text(&t, f, c, e, rel);
+		cell(&o, c, text, t.len, last);
 	}
 	return end_line(&o);
 }
@@ -269,29 +403,84 @@ size_t json_escape(const char *s, size_t len, char *buf, size_t size)
 	return o.len;
 }
 
+/* A string literal, without its NUL. */
+#define put_literal(o, lit) put_bytes(o, lit, sizeof(lit) - 1)
+
+/* seconds.microseconds of CLOCK_REALTIME */
+static void put_json_time(struct out *o, __s64 real)
+{
+	if (real < 0) { /* never for a real clock; printf's text for it */
+		put(o, "%lld.%06lld", (long long)(real / 1000000000),
+		    (long long)(real % 1000000000 / 1000));
+		return;
+	}
+	put_uint(o, (unsigned long long)real / 1000000000);
+	put_char(o, '.');
+	put_uint_zeros(o, (unsigned long long)real % 1000000000 / 1000, 6);
+}
+
+/* COMM as a JSON string body; most need no escape at all */
+static void put_json_comm(struct out *o, const char *comm)
+{
+	char text[TASK_COMM_LEN * 6 + 1];
+	size_t n = strnlen(comm, TASK_COMM_LEN), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)comm[i] < 0x20 || (unsigned char)comm[i] >= 0x7f ||
+		    comm[i] == '"' || comm[i] == '\\')
+			break;
+	if (i == n) {
+		put_bytes(o, comm, n);
+		return;
+	}
+	n = json_escape(comm, n, text, sizeof(text));
+	put_bytes(o, text, n);
+}
+
 size_t fmt_json(struct formatter *f, const struct event *e, const char *extra, char *buf,
 		size_t size)
 {
 	struct out o = { buf, size, 0 };
-	char comm[TASK_COMM_LEN * 6 + 1], laddr[48], raddr[48], ex[512];
-	__s64 real = (__s64)e->ts_ns + f->boot_to_real_ns;
+	const char *type = event_type_name(e->type);
 
+	if (size)
+		buf[0] = '\0';
 	note_first(f, e);
-	json_escape(e->comm, strnlen(e->comm, TASK_COMM_LEN), comm, sizeof(comm));
-	fmt_addr(e->family, e->laddr, false, laddr, sizeof(laddr));
-	fmt_addr(e->family, e->raddr, false, raddr, sizeof(raddr));
-	put(&o,
-	    "{\"time\":%lld.%06lld,\"type\":\"%s\",\"pid\":%u,\"tid\":%u,\"uid\":%u,"
-	    "\"comm\":\"%s\",\"ip\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\","
-	    "\"rport\":%u,\"netns\":%u",
-	    (long long)(real / 1000000000), (long long)(real % 1000000000 / 1000),
-	    event_type_name(e->type), e->pid, e->tid, e->uid, comm, e->family, laddr, e->lport,
-	    raddr, e->rport, e->netns);
+	put_literal(&o, "{\"time\":");
+	put_json_time(&o, (__s64)((__u64)e->ts_ns + (__u64)f->boot_to_real_ns));
+	put_literal(&o, ",\"type\":\"");
+	put_bytes(&o, type, strlen(type));
+	put_literal(&o, "\",\"pid\":");
+	put_uint(&o, e->pid);
+	put_literal(&o, ",\"tid\":");
+	put_uint(&o, e->tid);
+	put_literal(&o, ",\"uid\":");
+	put_uint(&o, e->uid);
+	put_literal(&o, ",\"comm\":\"");
+	put_json_comm(&o, e->comm);
+	put_literal(&o, "\",\"ip\":");
+	put_uint(&o, e->family);
+	put_literal(&o, ",\"laddr\":\"");
+	put_addr(&o, e->family, e->laddr, false);
+	put_literal(&o, "\",\"lport\":");
+	put_uint(&o, e->lport);
+	put_literal(&o, ",\"raddr\":\"");
+	put_addr(&o, e->family, e->raddr, false);
+	put_literal(&o, "\",\"rport\":");
+	put_uint(&o, e->rport);
+	put_literal(&o, ",\"netns\":");
+	put_uint(&o, e->netns);
 	if (f->extra_key && extra) {
-		json_escape(extra, strlen(extra), ex, sizeof(ex));
-		put(&o, ",\"%s\":\"%s\"", f->extra_key, ex);
+		char ex[512];
+		size_t n = json_escape(extra, strlen(extra), ex, sizeof(ex));
+
+		put_literal(&o, ",\"");
+		put_bytes(&o, f->extra_key, strlen(f->extra_key));
+		put_literal(&o, "\":\"");
+		put_bytes(&o, ex, n);
+		put_char(&o, '"');
 	}
-	put(&o, "}");
+	put_char(&o, '}');
 	return end_line(&o);
 }
 

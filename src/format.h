@@ -42,6 +42,10 @@ struct formatter {
 	__s64 boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 first_ts;	       /* ts_ns of the first event formatted (0: none yet) */
 	const char *extra_key; /* JSON key of F_EXTRA, NULL if none */
+	/* F_TIME_HMS: the text of the last second formatted */
+	bool hms_valid;
+	__s64 hms_secs;
+	char hms_text[16];
 };
 
 /* Long enough for any row or JSON line the formatter writes. */
