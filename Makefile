@@ -107,12 +107,15 @@ all: $(TOOLS:%=$(OUT)/%)
 $(OUT):
 	$(Q)mkdir -p $@
 
-# Everything compiled follows the flags it was built with (SANITIZE=1 or not).
+# Everything compiled follows the flags it was built with (SANITIZE=1 or not,
+# another CC or CLANG): a change of them rebuilds what they built.
 $(OUT)/.flags: FORCE | $(OUT)
 	$(Q)echo '$(CC) $(CFLAGS) $(LDFLAGS)' | cmp -s - $@ || \
 		echo '$(CC) $(CFLAGS) $(LDFLAGS)' > $@
+$(OUT)/.bpf-flags: FORCE | $(OUT)
+	$(Q)echo '$(CLANG) $(BPF_CFLAGS)' | cmp -s - $@ || echo '$(CLANG) $(BPF_CFLAGS)' > $@
 
-$(OUT)/%.bpf.o: src/bpf/%.bpf.c | $(OUT)
+$(OUT)/%.bpf.o: src/bpf/%.bpf.c $(OUT)/.bpf-flags | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
