@@ -158,7 +158,7 @@ static const char *const type_words[] = {
 	[EV_CLOSE] = "close",
 };
 
-const char *event_type_name(int type)
+static const char *event_type_name(int type)
 {
 	if (type >= EV_CONNECT && type <= EV_CLOSE)
 		return type_words[type];

@@ -75,6 +75,4 @@ void fmt_addr(int family, const __u8 *addr, bool brackets, char *buf, size_t siz
 /* s as a JSON string body (RFC 8259); bytes that are not UTF-8 become \u00XX. */
 size_t json_escape(const char *s, size_t len, char *buf, size_t size);
 
-const char *event_type_name(int type);
-
 #endif

@@ -172,8 +172,8 @@ static bool parse_ports(const char *s, struct opts *o)
 	}
 }
 
-__attribute__((format(printf, 3, 4))) static enum parse_result bad(const struct tool_desc *t,
-								   FILE *err, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static enum parse_result
+usage_error(const struct tool_desc *t, FILE *err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -214,14 +214,14 @@ static enum parse_result unknown_option(const struct tool_desc *t, FILE *err, co
 	const char *eq = strchr(arg, '=');
 
 	if (strncmp(arg, "--", 2) != 0)
-		return bad(t, err, "unknown option '%s'", shown(letter));
+		return usage_error(t, err, "unknown option '%s'", shown(letter));
 	if (eq && optopt) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-		return bad(t, err, "option '%s' takes no value", shown(name));
+		return usage_error(t, err, "option '%s' takes no value", shown(name));
 	}
-	return bad(t, err, "unknown option '%s'", shown(arg));
+	return usage_error(t, err, "unknown option '%s'", shown(arg));
 }
 
 static enum parse_result check_combinations(const struct tool_desc *t, const struct opts *o,
@@ -239,12 +239,12 @@ static enum parse_result check_combinations(const struct tool_desc *t, const str
 	size_t i;
 
 	if (o->cfg.family == 0xff)
-		return bad(t, err, "--ipv4 and --ipv6 cannot be used together");
+		return usage_error(t, err, "--ipv4 and --ipv6 cannot be used together");
 	if (o->count)
 		for (i = 0; i < sizeof(with_count) / sizeof(with_count[0]); i++)
 			if (with_count[i].on)
-				return bad(t, err, "--count cannot be used with %s",
-					   with_count[i].name);
+				return usage_error(t, err, "--count cannot be used with %s",
+						   with_count[i].name);
 	return PARSE_RUN;
 }
 
@@ -261,13 +261,13 @@ static enum parse_result set_value(const struct tool_desc *t, const struct optde
 		break;
 	case KIND_NUMBER:
 		if (!parse_num(arg, d->min, d->max, &v))
-			return bad(t, err, "invalid %s '%s': expected %s%lu to %lu", d->noun,
-				   shown(arg), d->range_note, d->min, d->max);
+			return usage_error(t, err, "invalid %s '%s': expected %s%lu to %lu",
+					   d->noun, shown(arg), d->range_note, d->min, d->max);
 		*(__u32 *)dest = (__u32)v;
 		break;
 	case KIND_PATH:
 		if (!*arg)
-			return bad(t, err, "option --%s needs a non-empty path", d->name);
+			return usage_error(t, err, "option --%s needs a non-empty path", d->name);
 		*(const char **)dest = arg;
 		break;
 	case KIND_CODE:
@@ -291,10 +291,10 @@ static enum parse_result parse_special(const struct tool_desc *t, int c, const c
 		return PARSE_DONE;
 	case 'P':
 		if (!parse_ports(arg, o))
-			return bad(t, err,
-				   "invalid port list '%s': expected ports 1 to 65535, "
-				   "comma-separated, at most %d",
-				   shown(arg), MAX_PORTS);
+			return usage_error(t, err,
+					   "invalid port list '%s': expected ports 1 to 65535, "
+					   "comma-separated, at most %d",
+					   shown(arg), MAX_PORTS);
 		break;
 	case '4':
 	case '6':
@@ -305,10 +305,11 @@ static enum parse_result parse_special(const struct tool_desc *t, int c, const c
 			if (!strcmp(arg, mode_names[i]))
 				break;
 		if (i == sizeof(mode_names) / sizeof(mode_names[0]))
-			return bad(t, err,
-				   "invalid attach mode '%s': expected auto, fentry, kprobe or "
-				   "tracepoint",
-				   shown(arg));
+			return usage_error(
+				t, err,
+				"invalid attach mode '%s': expected auto, fentry, kprobe or "
+				"tracepoint",
+				shown(arg));
 		o->mode = (enum attach_mode)i;
 		break;
 	}
@@ -372,18 +373,19 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 		if (c == '?')
 			return unknown_option(t, err, at < argc ? argv[at] : "");
 		if (c == ':')
-			return bad(t, err, "option '%s' needs a value", shown(argv[optind - 1]));
+			return usage_error(t, err, "option '%s' needs a value",
+					   shown(argv[optind - 1]));
 		d = optdef_of(c);
 		/* a value given twice is ambiguous; switches may repeat */
 		if (optarg && seen[c]++)
-			return bad(t, err, "option --%s given more than once", d->name);
+			return usage_error(t, err, "option --%s given more than once", d->name);
 		r = d->kind == KIND_CODE ? parse_special(t, c, optarg, o, out, err)
 					 : set_value(t, d, optarg, o, err);
 		if (r != PARSE_RUN)
 			return r;
 	}
 	if (optind < argc)
-		return bad(t, err, "unexpected argument '%s'", shown(argv[optind]));
+		return usage_error(t, err, "unexpected argument '%s'", shown(argv[optind]));
 	/* what the BPF side is told, derived from the options */
 	o->cfg.filter_ports = o->nports > 0;
 	o->cfg.filter_uid = seen['u'] > 0;
