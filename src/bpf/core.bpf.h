@@ -3,6 +3,12 @@
  * The BPF side every tool shares: configuration, filter maps, the event ring
  * and the inline bodies that read a task and a socket. Each tool's .bpf.c
  * includes this once and adds thin per-attach-mode programs around it.
+ *
+ * Userspace (session.c, struct skel_ops in session.h) finds what is here by
+ * name: cfg, lost_events, lost_tracking, events, ports, cgroup_filter and
+ * mntns_filter. It loads a program in the attach mode its type says (fentry
+ * and fexit: fentry; kprobe and kretprobe: kprobe; tp_btf and tracepoint:
+ * tracepoint), except that a program named all_* is loaded in every mode.
  */
 #ifndef CORE_BPF_H
 #define CORE_BPF_H
