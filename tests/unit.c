@@ -4,10 +4,9 @@
  * output formatter, called directly.
  *
  * The expected table rows are built here from the printf formats of the bcc
- * tools, not from the formatter's own code. Every failed check prints one
- * line with file:line (and got/want for strings); the last line is
- * "unit: N passed, N failed", where N counts checks. Exit status 0 only if
- * no check failed.
+ * tools, not from the formatter's own code. The checks are those of
+ * check.h; the last line is "unit: N passed, N failed", where N counts
+ * checks. Exit status 0 only if no check failed.
  */
 #include <arpa/inet.h>
 #include <getopt.h>
@@ -15,105 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "format.h"
 #include "options.h"
 #include "tools.h"
-
-/* ------------------------------------------------------------------ */
-/* Harness */
-
-static int passed, failed;
-
-/* s as a C string literal, for messages; long strings are cut. */
-static const char *q(const char *s)
-{
-	static char bufs[4][1024];
-	static int next;
-	char *b = bufs[next++ % 4];
-	size_t n = 0;
-
-	if (!s)
-		return "(null)";
-	b[n++] = '"';
-	for (; *s && n < sizeof(bufs[0]) - 16; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\n')
-			n += (size_t)sprintf(b + n, "\\n");
-		else if (c == '"' || c == '\\')
-			n += (size_t)sprintf(b + n, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			n += (size_t)sprintf(b + n, "\\x%02x", c);
-		else
-			b[n++] = (char)c;
-	}
-	sprintf(b + n, *s ? "\"..." : "\"");
-	return b;
-}
-
-static void fail_at(const char *file, int line, const char *fmt, va_list ap)
-{
-	failed++;
-	printf("%s:%d: FAIL: ", file, line);
-	vprintf(fmt, ap);
-	putchar('\n');
-}
-
-__attribute__((format(printf, 5, 6))) static bool check(bool ok, const char *file, int line,
-							const char *expr, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return true;
-	}
-	va_start(ap, fmt);
-	fail_at(file, line, fmt, ap);
-	va_end(ap);
-	printf("  failed: %s\n", expr);
-	return false;
-}
-
-__attribute__((format(printf, 5, 6))) static bool
-check_str(const char *got, const char *want, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (got && want && !strcmp(got, want)) {
-		passed++;
-		return true;
-	}
-	va_start(ap, fmt);
-	fail_at(file, line, fmt, ap);
-	va_end(ap);
-	printf("  got:  %s\n  want: %s\n", q(got), q(want));
-	return false;
-}
-
-__attribute__((format(printf, 5, 6))) static bool
-check_num(long long got, long long want, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (got == want) {
-		passed++;
-		return true;
-	}
-	va_start(ap, fmt);
-	fail_at(file, line, fmt, ap);
-	va_end(ap);
-	printf("  got:  %lld\n  want: %lld\n", got, want);
-	return false;
-}
-
-/* Each takes a printf-style description of the case after its operands. */
-#define CHECK(cond, ...) check(!!(cond), __FILE__, __LINE__, #cond, __VA_ARGS__)
-#define CHECK_STR(got, want, ...) check_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
-#define CHECK_NUM(got, want, ...) \
-	check_num((long long)(got), (long long)(want), __FILE__, __LINE__, __VA_ARGS__)
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* Building expected lines */
@@ -370,7 +274,7 @@ static void test_table(void)
 		tcpconnect_formatter(&f, flags);
 		n = fmt_header(&f, buf, sizeof(buf));
 		CHECK_STR(buf, want_header(flags, &l), "fmt_header, %s", name);
-		CHECK_NUM(n, strlen(buf), "fmt_header length, %s", name);
+		CHECK_INT(n, strlen(buf), "fmt_header length, %s", name);
 
 		for (i = 0; i < ARRAY_SIZE(events); i++) {
 			const struct ev_case *c = &events[i];
@@ -380,7 +284,7 @@ static void test_table(void)
 			n = fmt_row(&f, &e, NULL, buf, sizeof(buf));
 			CHECK_STR(buf, want_row(flags, c, c->saddr_text, c->daddr_text, &l),
 				  "fmt_row, %s, %s", name, c->what);
-			CHECK_NUM(n, strlen(buf), "fmt_row length, %s, %s", name, c->what);
+			CHECK_INT(n, strlen(buf), "fmt_row length, %s, %s", name, c->what);
 		}
 	}
 }
@@ -420,13 +324,13 @@ static void test_table_time(void)
 	make_event(&events[0], &e);
 	e.ts_ns = 987654321987654321ULL;
 	fmt_row(&f, &e, NULL, buf, sizeof(buf));
-	CHECK(!strncmp(buf, "0.000    ", 9), "first row shows 0.000: %s", q(buf));
+	CHECK(!strncmp(buf, "0.000    ", 9), "first row shows 0.000: %s", quoted(buf));
 	e.ts_ns += 1234000000;
 	fmt_row(&f, &e, NULL, buf, sizeof(buf));
-	CHECK(!strncmp(buf, "1.234    ", 9), "a row 1.234 s later: %s", q(buf));
+	CHECK(!strncmp(buf, "1.234    ", 9), "a row 1.234 s later: %s", quoted(buf));
 	e.ts_ns += 999000000;
 	fmt_row(&f, &e, NULL, buf, sizeof(buf));
-	CHECK(!strncmp(buf, "2.233    ", 9), "a row 2.233 s later: %s", q(buf));
+	CHECK(!strncmp(buf, "2.233    ", 9), "a row 2.233 s later: %s", quoted(buf));
 }
 
 /* ------------------------------------------------------------------ */
@@ -487,8 +391,9 @@ static void test_json_escape(void)
 		size_t n;
 
 		n = json_escape(cases[i].in, cases[i].len, buf, sizeof(buf));
-		CHECK_STR(buf, cases[i].want, "json_escape(%s, %zu)", q(cases[i].in), cases[i].len);
-		CHECK_NUM(n, strlen(buf), "json_escape(%s) length", q(cases[i].in));
+		CHECK_STR(buf, cases[i].want, "json_escape(%s, %zu)", quoted(cases[i].in),
+			  cases[i].len);
+		CHECK_INT(n, strlen(buf), "json_escape(%s) length", quoted(cases[i].in));
 	}
 }
 
@@ -526,10 +431,10 @@ static void test_json_escape_short(void)
 
 		memset(buf, 'Z', sizeof(buf));
 		n = json_escape(cases[i].in, strlen(cases[i].in), buf, cases[i].size);
-		CHECK_STR(buf, cases[i].want, "json_escape(%s) in %zu bytes", q(cases[i].in),
+		CHECK_STR(buf, cases[i].want, "json_escape(%s) in %zu bytes", quoted(cases[i].in),
 			  cases[i].size);
-		CHECK_NUM(n, strlen(cases[i].want), "json_escape(%s) in %zu bytes: length",
-			  q(cases[i].in), cases[i].size);
+		CHECK_INT(n, strlen(cases[i].want), "json_escape(%s) in %zu bytes: length",
+			  quoted(cases[i].in), cases[i].size);
 	}
 }
 
@@ -648,7 +553,7 @@ static void test_json(void)
 		  "\"lport\":41862,\"raddr\":\"198.51.100.7\",\"rport\":443,"
 		  "\"netns\":4026531840}\n",
 		  "fmt_json IPv4");
-	CHECK_NUM(n, strlen(buf), "fmt_json length");
+	CHECK_INT(n, strlen(buf), "fmt_json length");
 	bad = json_line_bad(buf);
 	CHECK(!bad, "fmt_json IPv4 is JSON: %s", bad);
 
@@ -656,11 +561,11 @@ static void test_json(void)
 	f.boot_to_real_ns = JSON_TIME_OFFSET + 42000;
 	fmt_json(&f, &e, NULL, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "{\"time\":1700000000.000042,\"type\"", 32),
-	      "fmt_json time 6 decimals: %s", q(buf));
+	      "fmt_json time 6 decimals: %s", quoted(buf));
 	f.boot_to_real_ns = JSON_TIME_OFFSET;
 	fmt_json(&f, &e, NULL, buf, sizeof(buf));
 	CHECK(!strncmp(buf, "{\"time\":1700000000.000000,\"type\"", 32),
-	      "fmt_json time on a second: %s", q(buf));
+	      "fmt_json time on a second: %s", quoted(buf));
 
 	/* IPv6: never brackets in JSON, large values */
 	f.boot_to_real_ns = JSON_TIME_OFFSET;
@@ -688,19 +593,19 @@ static void test_json(void)
 	f.extra_key = "query";
 	fmt_json(&f, &e, "example.com", buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840,\"query\":\"example.com\"}\n") != NULL,
-	      "fmt_json extra key: %s", q(buf));
+	      "fmt_json extra key: %s", quoted(buf));
 	fmt_json(&f, &e, "a\"b\x01", buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"query\":\"a\\\"b\\u0001\"}\n") != NULL, "fmt_json extra escaped: %s",
-	      q(buf));
+	      quoted(buf));
 	bad = json_line_bad(buf);
 	CHECK(!bad, "fmt_json extra is JSON: %s", bad);
 	fmt_json(&f, &e, NULL, buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL && !strstr(buf, "query"),
-	      "fmt_json extra NULL: %s", q(buf));
+	      "fmt_json extra NULL: %s", quoted(buf));
 	f.extra_key = NULL;
 	fmt_json(&f, &e, "example.com", buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL && !strstr(buf, "example"),
-	      "fmt_json no extra key: %s", q(buf));
+	      "fmt_json no extra key: %s", quoted(buf));
 }
 
 static void test_json_comm(void)
@@ -735,9 +640,10 @@ static void test_json_comm(void)
 		put_comm(e.comm, cases[i].comm);
 		fmt_json(&f, &e, NULL, buf, sizeof(buf));
 		CHECK(strstr(buf, cases[i].want) != NULL, "fmt_json COMM %s: got %s, want %s",
-		      q(cases[i].comm), q(buf), q(cases[i].want));
+		      quoted(cases[i].comm), quoted(buf), quoted(cases[i].want));
 		bad = json_line_bad(buf);
-		CHECK(!bad, "fmt_json COMM %s is JSON: %s: %s", q(cases[i].comm), bad, q(buf));
+		CHECK(!bad, "fmt_json COMM %s is JSON: %s: %s", quoted(cases[i].comm), bad,
+		      quoted(buf));
 	}
 }
 
@@ -783,7 +689,7 @@ static void test_count(void)
 		  "LADDR                     RADDR                     RPORT                "
 		  "CONNECTS\n",
 		  "fmt_count_header, literal");
-	CHECK_NUM(n, strlen(buf), "fmt_count_header length");
+	CHECK_INT(n, strlen(buf), "fmt_count_header length");
 
 	for (i = 0; i < ARRAY_SIZE(counts); i++) {
 		const struct count_case *c = &counts[i];
@@ -794,7 +700,7 @@ static void test_count(void)
 		snprintf(want, sizeof(want), "%-25s %-25s %-20u %llu\n", c->ltext, c->rtext,
 			 c->rport, c->n);
 		CHECK_STR(buf, want, "fmt_count_row %s", c->ltext);
-		CHECK_NUM(n, strlen(buf), "fmt_count_row length %s", c->ltext);
+		CHECK_INT(n, strlen(buf), "fmt_count_row length %s", c->ltext);
 
 		n = fmt_count_json(&k, c->n, buf, sizeof(buf));
 		snprintf(want, sizeof(want),
@@ -802,7 +708,7 @@ static void test_count(void)
 			 "\"connects\":%llu}\n",
 			 c->family, c->ltext, c->rtext, c->rport, c->n);
 		CHECK_STR(buf, want, "fmt_count_json %s", c->ltext);
-		CHECK_NUM(n, strlen(buf), "fmt_count_json length %s", c->ltext);
+		CHECK_INT(n, strlen(buf), "fmt_count_json length %s", c->ltext);
 	}
 
 	/* the man page's examples */
@@ -888,7 +794,7 @@ static void test_small_buffers(void)
 		make_event(&events[0], &e);
 		n = fmt_row(&f, &e, NULL, buf, 10);
 		CHECK_STR(buf, "23817   \n", "fmt_row into 10 bytes");
-		CHECK_NUM(n, 9, "fmt_row into 10 bytes: length");
+		CHECK_INT(n, 9, "fmt_row into 10 bytes: length");
 		CHECK(untouched(buf, 10, sizeof(buf)), "fmt_row into 10 bytes: no overflow");
 	}
 
@@ -899,7 +805,7 @@ static void test_small_buffers(void)
 		size_t i;
 
 		CHECK(len > 20 && len == strlen(full) && full[len - 1] == '\n', "%s full line: %s",
-		      name, q(full));
+		      name, quoted(full));
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 			size_t size = sizes[i], n;
 
@@ -908,21 +814,22 @@ static void test_small_buffers(void)
 			CHECK(untouched(buf, size, sizeof(buf)), "%s size %zu: wrote past the end",
 			      name, size);
 			if (size == 0) {
-				CHECK_NUM(n, 0, "%s size 0: length", name);
+				CHECK_INT(n, 0, "%s size 0: length", name);
 				continue;
 			}
 			if (!CHECK(memchr(buf, '\0', size) != NULL, "%s size %zu: no NUL", name,
 				   size))
 				continue;
-			CHECK_NUM(n, strlen(buf), "%s size %zu: length", name, size);
+			CHECK_INT(n, strlen(buf), "%s size %zu: length", name, size);
 			if (size == 1)
 				continue;
 			CHECK(n >= 1 && buf[n - 1] == '\n', "%s size %zu: no final newline: %s",
-			      name, size, q(buf));
+			      name, size, quoted(buf));
 			CHECK(n == (size < len + 1 ? size - 1 : len), "%s size %zu: length %zu",
 			      name, size, n);
 			CHECK(n >= 1 && !strncmp(buf, full, n - 1),
-			      "%s size %zu: %s is not a cut of %s", name, size, q(buf), q(full));
+			      "%s size %zu: %s is not a cut of %s", name, size, quoted(buf),
+			      quoted(full));
 		}
 	}
 
@@ -1131,10 +1038,10 @@ static const char *opts_diff(const struct opts *got, const struct opts *want)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "ports differ; ");
 	if (n < sizeof(buf) && !same_str(got->cgroupmap, want->cgroupmap))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "cgroupmap %s want %s; ",
-				      q(got->cgroupmap), q(want->cgroupmap));
+				      quoted(got->cgroupmap), quoted(want->cgroupmap));
 	if (n < sizeof(buf) && !same_str(got->mntnsmap, want->mntnsmap))
-		snprintf(buf + n, sizeof(buf) - n, "mntnsmap %s want %s; ", q(got->mntnsmap),
-			 q(want->mntnsmap));
+		snprintf(buf + n, sizeof(buf) - n, "mntnsmap %s want %s; ", quoted(got->mntnsmap),
+			 quoted(want->mntnsmap));
 	return buf;
 }
 
@@ -1142,11 +1049,11 @@ static void check_good(struct run *r, const struct opts *want)
 {
 	const char *diff;
 
-	CHECK_NUM(r->rc, PARSE_RUN, "parse_opts(%s): result", q(r->what));
+	CHECK_INT(r->rc, PARSE_RUN, "parse_opts(%s): result", quoted(r->what));
 	diff = opts_diff(&r->o, want);
-	CHECK(!*diff, "parse_opts(%s): %s", q(r->what), diff);
-	CHECK(r->outlen == 0 && r->errlen == 0, "parse_opts(%s): wrote out %s, err %s", q(r->what),
-	      q(r->out), q(r->err));
+	CHECK(!*diff, "parse_opts(%s): %s", quoted(r->what), diff);
+	CHECK(r->outlen == 0 && r->errlen == 0, "parse_opts(%s): wrote out %s, err %s",
+	      quoted(r->what), quoted(r->out), quoted(r->err));
 }
 
 static void test_opts_good(void)
@@ -1194,23 +1101,25 @@ static void test_opts_done(void)
 		struct run r;
 
 		run_parse(&r, cases[i].args);
-		CHECK_NUM(r.rc, PARSE_DONE, "parse_opts(%s): result", q(r.what));
-		CHECK_NUM(r.errlen, 0, "parse_opts(%s): wrote to err: %s", q(r.what), q(r.err));
+		CHECK_INT(r.rc, PARSE_DONE, "parse_opts(%s): result", quoted(r.what));
+		CHECK_INT(r.errlen, 0, "parse_opts(%s): wrote to err: %s", quoted(r.what),
+			  quoted(r.err));
 		if (cases[i].want_out) {
-			CHECK_STR(r.out, cases[i].want_out, "parse_opts(%s): out", q(r.what));
+			CHECK_STR(r.out, cases[i].want_out, "parse_opts(%s): out", quoted(r.what));
 		} else {
 			CHECK(!strncmp(r.out, "Usage: tcpconnect ", 18) && r.outlen > 100 &&
 				      r.out[r.outlen - 1] == '\n',
-			      "parse_opts(%s): help text %s", q(r.what), q(r.out));
+			      "parse_opts(%s): help text %s", quoted(r.what), quoted(r.out));
 			/* the options tcpconnect takes, and not those of other tools */
 			CHECK(strstr(r.out, "--port PORTS") && strstr(r.out, "--print-uid") &&
 				      strstr(r.out, "--cgroupmap PATH") &&
 				      strstr(r.out, "--attach MODE") &&
 				      strstr(r.out, "destination"),
-			      "parse_opts(%s): help lists the options: %s", q(r.what), q(r.out));
+			      "parse_opts(%s): help lists the options: %s", quoted(r.what),
+			      quoted(r.out));
 			CHECK(!strstr(r.out, "--netns") && !strstr(r.out, "--verbose") &&
 				      !strstr(r.out, "--time "),
-			      "parse_opts(%s): help lists another tool's options", q(r.what));
+			      "parse_opts(%s): help lists another tool's options", quoted(r.what));
 		}
 		run_free(&r);
 	}
@@ -1240,23 +1149,24 @@ static void check_bad(struct run *r, const char *const *needles)
 	const char *nl;
 	size_t i;
 
-	CHECK_NUM(r->rc, PARSE_BAD, "parse_opts(%s): result", q(r->what));
-	CHECK_NUM(r->outlen, 0, "parse_opts(%s): wrote to out: %s", q(r->what), q(r->out));
+	CHECK_INT(r->rc, PARSE_BAD, "parse_opts(%s): result", quoted(r->what));
+	CHECK_INT(r->outlen, 0, "parse_opts(%s): wrote to out: %s", quoted(r->what),
+		  quoted(r->out));
 	nl = r->errlen ? memchr(r->err, '\n', r->errlen) : NULL;
 	CHECK(nl && nl == r->err + r->errlen - 1 && strlen(r->err) == r->errlen,
-	      "parse_opts(%s): not exactly one line on err: %s", q(r->what), q(r->err));
-	CHECK(!strncmp(r->err, "tcpconnect: ", 12), "parse_opts(%s): err %s", q(r->what),
-	      q(r->err));
-	CHECK(strstr(r->err, "--help") != NULL, "parse_opts(%s): no --help hint in %s", q(r->what),
-	      q(r->err));
+	      "parse_opts(%s): not exactly one line on err: %s", quoted(r->what), quoted(r->err));
+	CHECK(!strncmp(r->err, "tcpconnect: ", 12), "parse_opts(%s): err %s", quoted(r->what),
+	      quoted(r->err));
+	CHECK(strstr(r->err, "--help") != NULL, "parse_opts(%s): no --help hint in %s",
+	      quoted(r->what), quoted(r->err));
 	for (i = 0; i + 1 < r->errlen; i++)
 		if ((unsigned char)r->err[i] < 0x20 || (unsigned char)r->err[i] >= 0x7f)
 			break;
-	CHECK(i + 1 >= r->errlen, "parse_opts(%s): raw byte 0x%02x in err %s", q(r->what),
-	      i < r->errlen ? (unsigned char)r->err[i] : 0, q(r->err));
+	CHECK(i + 1 >= r->errlen, "parse_opts(%s): raw byte 0x%02x in err %s", quoted(r->what),
+	      i < r->errlen ? (unsigned char)r->err[i] : 0, quoted(r->err));
 	for (; needles && *needles; needles++)
 		CHECK(contains_any(r->err, *needles), "parse_opts(%s): err %s does not name %s",
-		      q(r->what), q(r->err), q(*needles));
+		      quoted(r->what), quoted(r->err), quoted(*needles));
 }
 
 struct bad_case {
@@ -1401,7 +1311,7 @@ static void test_opts_bad(void)
 
 			run_parse(&r, cases[i]);
 			check_bad(&r, needles);
-			CHECK(r.errlen < 300, "parse_opts(%s): err is %zu bytes", q(r.what),
+			CHECK(r.errlen < 300, "parse_opts(%s): err is %zu bytes", quoted(r.what),
 			      r.errlen);
 			run_free(&r);
 		}
@@ -1447,10 +1357,10 @@ static void test_opts_again(void)
 
 	run_parse(&a, first);
 	run_parse(&b, second);
-	CHECK_NUM(a.rc, PARSE_BAD, "parse_opts(\"-xL\"): result");
+	CHECK_INT(a.rc, PARSE_BAD, "parse_opts(\"-xL\"): result");
 	CHECK(b.rc == PARSE_RUN && b.o.cfg.pid == 5 && !b.o.lport && b.errlen == 0,
 	      "parse_opts(\"-p 5\") after \"-xL\": result %d, pid %u, lport %d, err %s", b.rc,
-	      b.o.cfg.pid, b.o.lport, q(b.err));
+	      b.o.cfg.pid, b.o.lport, quoted(b.err));
 	run_free(&b);
 	run_free(&a);
 }
@@ -1474,6 +1384,5 @@ int main(void)
 	test_opts_dns();
 	test_opts_again();
 
-	printf("unit: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary("unit");
 }
