@@ -88,6 +88,10 @@ DEPFLAGS = -MMD -MP -MF $@.d
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 UNITS := unit dns_unit
+# A unit binary: tests/NAME.c, the harness tests/check.c (and the library);
+# unit also has one tests/unit_*.c per subject.
+UNIT_PARTS := $(patsubst tests/%.c,$(OUT)/%.o,$(wildcard tests/unit_*.c))
+UNIT_OBJS := $(UNITS:%=$(OUT)/%.o) $(OUT)/check.o $(UNIT_PARTS)
 FUZZERS := fuzz_dns fuzz_options
 
 ifeq ($(V),1)
@@ -134,7 +138,10 @@ $(TOOLS:%=$(OUT)/%) $(UNITS:%=$(OUT)/%): $(OUT)/%: $(OUT)/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(filter %.o,$^) $(LIBBPF_LIBS) -o $@
 
-$(UNITS:%=$(OUT)/%.o): $(OUT)/%.o: tests/%.c $(OUT)/.flags | $(OUT)
+$(UNITS:%=$(OUT)/%): $(OUT)/check.o
+$(OUT)/unit: $(UNIT_PARTS)
+
+$(UNIT_OBJS): $(OUT)/%.o: tests/%.c $(OUT)/.flags | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 

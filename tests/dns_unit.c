@@ -8,45 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "dns.h"
-
-static int passed, failed;
-
-static void result(bool ok, const char *file, int line, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (ok) {
-		passed++;
-		return;
-	}
-	failed++;
-	printf("%s:%d: ", file, line);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
-
-#define CHECK(cond) result((cond), __FILE__, __LINE__, "CHECK(%s) failed", #cond)
-
-#define CHECK_INT(got, want)                                                                   \
-	do {                                                                                   \
-		long long g_ = (long long)(got), w_ = (long long)(want);                       \
-		result(g_ == w_, __FILE__, __LINE__, "%s: got %lld, want %lld", #got, g_, w_); \
-	} while (0)
-
-#define CHECK_STR(got, want)                                                     \
-	do {                                                                     \
-		const char *g_ = (got), *w_ = (want);                            \
-		result(g_ &&w_ ? !strcmp(g_, w_) : g_ == w_, __FILE__, __LINE__, \
-		       "%s: got \"%s\", want \"%s\"", #got, g_ ? g_ : "(null)",  \
-		       w_ ? w_ : "(null)");                                      \
-	} while (0)
-
-#define CHECK_MEM(got, want, n)                                                                   \
-	result(!memcmp((got), (want), (n)), __FILE__, __LINE__, "%s: bytes differ from %s", #got, \
-	       #want)
 
 /* ---- building messages ---- */
 
@@ -1124,6 +1087,5 @@ int main(void)
 	test_cache_model();
 	test_query_text();
 	test_end_to_end();
-	printf("dns: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return check_summary("dns");
 }

@@ -8,9 +8,12 @@ import time
 
 import pytest
 
-from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, TOOLS, Tool, exchange,
-                      gone_soon, have, is_mounted, mode_in_use, prog_ids_of, prog_names_of,
-                      run_tool, strace_bpf, tool_argv)
+import test_tcpaccept
+import test_tcpconnect
+import test_tcptracer
+from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, TOOLS, Tool, bpftool,
+                      exchange, gone_soon, have, is_mounted, mode_in_use, prog_ids_of,
+                      prog_names_of, run_tool, strace_bpf, table_rows, tool_argv, u64hex)
 
 # a program each tool always loads in each mode (to see it there, and gone)
 MARKER_PROG = {
@@ -316,6 +319,85 @@ def test_auto_reports_mode(name, tool):
     t = tool(name, "--attach", "auto", "--debug")
     assert t.stop() == 0
     assert any(l.startswith(name + ": attach mode: ") and l.endswith("(auto)") for l in t.err)
+
+
+# ---------------------------------------------------------------- maps
+
+HEADERS = {"tcpconnect": test_tcpconnect.HEADER, "tcpaccept": test_tcpaccept.HEADER,
+           "tcptracer": test_tcptracer.HEADER}
+
+
+class Traced:
+    """
+    Connections whose traced end is a given process's: it connects to the
+    peer's listener (tcpconnect, tcptracer: a C row), or it accepts on a
+    listener of its own a connect of the peer's (tcpaccept).
+    """
+
+    def __init__(self, name, peer, addr, fam, *procs):
+        self.name, self.peer, self.addr, self.fam = name, peer, addr, fam
+        if name == "tcpaccept":
+            self.ports = {p.pid: p.call("listen", addr) for p in procs}
+        else:
+            self.port = peer.call("listen", addr)
+
+    def connection(self, who):
+        """One connection of who's: the row the tool prints for it, if any."""
+        if self.name == "tcpaccept":
+            port = self.ports[who.pid]
+            who.send("accept", port, 1)
+            self.peer.call("connect", self.addr, port)
+            return test_tcpaccept.expect_row(who, who.recv()[0], self.fam)
+        c = who.call("connect", self.addr, self.port)
+        if self.name == "tcpconnect":
+            return test_tcpconnect.expect_row(who, c)
+        return test_tcptracer.row("C", who, self.fam, c["laddr"], c["lport"], self.addr,
+                                  self.port)
+
+
+def only_the_mapped_process(name, tool, traced, inside, outside, opt, path, key):
+    """
+    With inside's key in the map at path, only inside's connection has a row;
+    the map may change while tracing: with the key gone, inside goes quiet.
+    """
+    t = tool(name, opt, path)
+    traced.connection(outside)
+    want = traced.connection(inside)
+    traced.connection(outside)
+    test_tcpconnect.wait_rows(t, inside.info["pid"], 1)
+    bpftool("map", "delete", "pinned", path, "key", "hex", *key)
+    traced.connection(inside)
+    time.sleep(0.3)
+    assert t.stop() == 0
+    assert table_rows(t.out, HEADERS[name]) == [want]
+
+
+MAP_CASES = [("127.0.0.1", 4), ("::1", 6)]
+
+
+@pytest.mark.parametrize("addr,fam", MAP_CASES, ids=["ipv4", "ipv6"])
+def test_cgroupmap(name, tool, child_factory, pinned, cgroup, addr, fam):
+    peer = child_factory(comm="tcpt-peer")
+    inside = child_factory(comm="tcpt-in", cgroup=cgroup)
+    outside = child_factory(comm="tcpt-out")
+    traced = Traced(name, peer, addr, fam, inside, outside)
+    path = pinned("tcpt_cg", 8, 8)
+    key = u64hex(os.stat(cgroup).st_ino)
+    bpftool("map", "update", "pinned", path, "key", "hex", *key, "value", "hex", *u64hex(1))
+    only_the_mapped_process(name, tool, traced, inside, outside, "--cgroupmap", path, key)
+
+
+@pytest.mark.parametrize("addr,fam", MAP_CASES, ids=["ipv4", "ipv6"])
+def test_mntnsmap(name, tool, child_factory, pinned, addr, fam):
+    peer = child_factory(comm="tcpt-peer")
+    inside = child_factory(comm="tcpt-in", new_mntns=True)
+    outside = child_factory(comm="tcpt-out")
+    assert inside.info["mntns"] != outside.info["mntns"]
+    traced = Traced(name, peer, addr, fam, inside, outside)
+    path = pinned("tcpt_mnt", 8, 4)
+    key = u64hex(inside.info["mntns"])
+    bpftool("map", "update", "pinned", path, "key", "hex", *key, "value", "hex", *u64hex(1, 4))
+    only_the_mapped_process(name, tool, traced, inside, outside, "--mntnsmap", path, key)
 
 
 # ---------------------------------------------------------------- lifecycle

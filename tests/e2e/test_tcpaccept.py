@@ -2,12 +2,11 @@
 """tcpaccept against real accepts made by the test's own server processes."""
 import datetime
 import json
-import os
 import time
 
 import pytest
 
-from conftest import SYS_ACCEPT, SYS_ACCEPT4, bpftool, table_rows, u64hex
+from conftest import SYS_ACCEPT, SYS_ACCEPT4, table_rows
 from test_tcpconnect import norm, wait_rows
 
 HEADER = "PID     COMM         IP RADDR            RPORT LADDR            LPORT"
@@ -180,47 +179,3 @@ def test_pid_and_family_filters(tool, child_factory):
     time.sleep(0.3)
     assert t.stop() == 0
     assert table_rows(t.out, HEADER) == want
-
-
-def test_mntnsmap(tool, child_factory, pinned):
-    inside = child_factory(comm="tcpt-in", new_mntns=True)
-    outside = child_factory(comm="tcpt-out")
-    client = child_factory(comm="tcpt-client")
-    pin = inside.call("listen", "127.0.0.1")
-    pout = outside.call("listen", "127.0.0.1")
-    path = pinned("tcpt_mnt", 8, 4)
-    bpftool("map", "update", "pinned", path, "key", "hex", *u64hex(inside.info["mntns"]),
-            "value", "hex", *u64hex(1, 4))
-    t = tool("tcpaccept", "--mntnsmap", path)
-    outside.send("accept", pout, 1)
-    client.call("connect", "127.0.0.1", pout)
-    outside.recv()
-    inside.send("accept", pin, 1)
-    client.call("connect", "127.0.0.1", pin)
-    acc = inside.recv()[0]
-    wait_rows(t, inside.info["pid"], 1)
-    time.sleep(0.3)
-    assert t.stop() == 0
-    assert table_rows(t.out, HEADER) == [expect_row(inside, acc, 4)]
-
-
-def test_cgroupmap(tool, child_factory, pinned, cgroup):
-    inside = child_factory(comm="tcpt-in", cgroup=cgroup)
-    outside = child_factory(comm="tcpt-out")
-    client = child_factory(comm="tcpt-client")
-    pin = inside.call("listen", "::1")
-    pout = outside.call("listen", "::1")
-    path = pinned("tcpt_cg", 8, 8)
-    bpftool("map", "update", "pinned", path, "key", "hex", *u64hex(os.stat(cgroup).st_ino),
-            "value", "hex", *u64hex(1))
-    t = tool("tcpaccept", "--cgroupmap", path)
-    inside.send("accept", pin, 1)
-    client.call("connect", "::1", pin)
-    acc = inside.recv()[0]
-    outside.send("accept", pout, 1)
-    client.call("connect", "::1", pout)
-    outside.recv()
-    wait_rows(t, inside.info["pid"], 1)
-    time.sleep(0.3)
-    assert t.stop() == 0
-    assert table_rows(t.out, HEADER) == [expect_row(inside, acc, 6)]

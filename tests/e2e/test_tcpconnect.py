@@ -2,14 +2,13 @@
 """tcpconnect against real connects made by the test's own child processes."""
 import ipaddress
 import json
-import os
 import signal
 import subprocess
 import time
 
 import pytest
 
-from conftest import NOBODY, bpftool, table_rows, tool_argv, u64hex
+from conftest import NOBODY, table_rows, tool_argv
 
 HEADER = "PID     COMM         IP SADDR            DADDR            DPORT"
 
@@ -289,50 +288,6 @@ def test_count_write_error(child_factory, json_out):
     err = p.stderr.read().decode().splitlines()
     assert p.wait(30) == 1
     assert err == ["tcpconnect: cannot write the output (No space left on device)"]
-
-
-# ---------------------------------------------------------------- maps
-
-
-def test_cgroupmap(tool, child_factory, pinned, cgroup):
-    server = child_factory(comm="tcpt-server")
-    inside = child_factory(comm="tcpt-in", cgroup=cgroup)
-    outside = child_factory(comm="tcpt-out")
-    port = server.call("listen", "127.0.0.1")
-    path = pinned("tcpt_cg", 8, 8)
-    cgid = os.stat(cgroup).st_ino
-    bpftool("map", "update", "pinned", path, "key", "hex", *u64hex(cgid), "value", "hex",
-            *u64hex(1))
-    t = tool("tcpconnect", "--cgroupmap", path)
-    outside.call("connect", "127.0.0.1", port)
-    cin = inside.call("connect", "127.0.0.1", port)
-    outside.call("connect", "127.0.0.1", port)
-    wait_rows(t, inside.info["pid"], 1)
-    # the map may change while tracing: remove the key, the cgroup goes quiet
-    bpftool("map", "delete", "pinned", path, "key", "hex", *u64hex(cgid))
-    inside.call("connect", "127.0.0.1", port)
-    time.sleep(0.3)
-    assert t.stop() == 0
-    assert table_rows(t.out, HEADER) == [expect_row(inside, cin)]
-
-
-def test_mntnsmap(tool, child_factory, pinned):
-    server = child_factory(comm="tcpt-server")
-    inside = child_factory(comm="tcpt-in", new_mntns=True)
-    outside = child_factory(comm="tcpt-out")
-    assert inside.info["mntns"] != outside.info["mntns"]
-    port = server.call("listen", "::1")
-    path = pinned("tcpt_mnt", 8, 4)
-    bpftool("map", "update", "pinned", path, "key", "hex", *u64hex(inside.info["mntns"]),
-            "value", "hex", *u64hex(1, 4))
-    t = tool("tcpconnect", "--mntnsmap", path)
-    outside.call("connect", "::1", port)
-    cin = inside.call("connect", "::1", port)
-    outside.call("connect", "::1", port)
-    wait_rows(t, inside.info["pid"], 1)
-    time.sleep(0.3)
-    assert t.stop() == 0
-    assert table_rows(t.out, HEADER) == [expect_row(inside, cin)]
 
 
 # ---------------------------------------------------------------- lifecycle
