@@ -88,6 +88,9 @@ DEPFLAGS = -MMD -MP -MF $@.d
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 UNITS := unit dns_unit
+# every C file of ours, formatted by .clang-format (make format; make lint checks)
+FORMAT_FILES = $(wildcard include/*.h src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/*.c \
+	tests/*.h bench/*.c)
 # A unit binary: tests/NAME.c, the harness tests/check.c (and the library);
 # unit also has one tests/unit_*.c per subject.
 UNIT_PARTS := $(patsubst tests/%.c,$(OUT)/%.o,$(wildcard tests/unit_*.c))
@@ -185,6 +188,8 @@ fuzz: $(FUZZERS:%=$(OUT)/%)
 	done
 
 lint: all
+	$(call msg,FORMAT,$(words $(FORMAT_FILES)) files)
+	$(Q)clang-format --dry-run --Werror $(FORMAT_FILES)
 	$(call msg,CPPCHECK,src)
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -Iinclude -Isrc -I$(OUT) src/*.c
@@ -260,8 +265,7 @@ install: all
 	$(Q)install -m 0644 $(TOOLS:%=man/man8/%.8) $(DESTDIR)$(PREFIX)/share/man/man8/
 
 format:
-	$(Q)clang-format -i include/*.h src/*.c src/*.h src/bpf/*.c src/bpf/*.h tests/*.c \
-		bench/*.c
+	$(Q)clang-format -i $(FORMAT_FILES)
 
 clean:
 	$(Q)rm -rf build

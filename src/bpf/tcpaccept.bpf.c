@@ -15,4 +15,3 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 	if (sock_fill(m, &e, sk) && port_allowed(e.lport))
 		emit(&e);
 }
-

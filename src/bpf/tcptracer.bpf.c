@@ -91,7 +91,6 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 		emit(&c.row);
 }
 
-
 /*
  * X for sk if it had a C or an A: by the current task when it is the one
  * closing, else (kernel sockets, destroyed from softirq) by the process its
@@ -122,7 +121,8 @@ static __always_inline void closing(enum rd m, const struct sock *sk, bool by_cu
 }
 
 /* the states tcp_close() moves a socket to (tcp_close_state) */
-#define TCPF_CLOSE_TARGETS (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING | TCPF_CLOSE)
+#define TCPF_CLOSE_TARGETS \
+	(TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING | TCPF_CLOSE)
 
 /*
  * struct file counts its references in f_ref (a file_ref_t) from 6.13, in
