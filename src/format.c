@@ -258,7 +258,7 @@ static void put_seconds_3(struct out *o, __u64 ns)
 	put_uint_zeros(o, ms % 1000, 3);
 }
 
-/* The text of column c for e into t (F_EXTRA is not written here). */
+/* The text of column c for e into t (F_TOOL_TEXT is not written here). */
 static void column_text(struct out *t, struct formatter *f, const struct column *c,
 			const struct event *e, __u64 rel)
 {
@@ -308,12 +308,12 @@ static void column_text(struct out *t, struct formatter *f, const struct column 
 	case F_NETNS:
 		put_uint(t, e->netns);
 		break;
-	case F_EXTRA:
+	case F_TOOL_TEXT:
 		break;
 	}
 }
 
-size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, char *buf,
+size_t fmt_row(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 	       size_t size)
 {
 	struct out o = { buf, size, 0 };
@@ -330,8 +330,9 @@ size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, ch
 		char text[128];
 		struct out t = { text, sizeof(text), 0 };
 
-		if (c->field == F_EXTRA) { /* as long as it is (a DNS name: up to 255 bytes) */
-			cell(&o, c, extra ? extra : "", extra ? strlen(extra) : 0, last);
+		if (c->field == F_TOOL_TEXT) { /* as long as it is (a DNS name: up to 255 bytes) */
+			cell(&o, c, tool_text ? tool_text : "", tool_text ? strlen(tool_text) : 0,
+			     last);
 			continue;
 		}
 		column_text(&t, f, c, e, rel);
@@ -437,7 +438,7 @@ static void put_json_comm(struct out *o, const char *comm)
 	put_bytes(o, text, n);
 }
 
-size_t fmt_json(struct formatter *f, const struct event *e, const char *extra, char *buf,
+size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 		size_t size)
 {
 	struct out o = { buf, size, 0 };
@@ -470,12 +471,12 @@ size_t fmt_json(struct formatter *f, const struct event *e, const char *extra, c
 	put_uint(&o, e->rport);
 	put_literal(&o, ",\"netns\":");
 	put_uint(&o, e->netns);
-	if (f->extra_key && extra) {
+	if (f->tool_text_key && tool_text) {
 		char ex[512];
-		size_t n = json_escape(extra, strlen(extra), ex, sizeof(ex));
+		size_t n = json_escape(tool_text, strlen(tool_text), ex, sizeof(ex));
 
 		put_literal(&o, ",\"");
-		put_bytes(&o, f->extra_key, strlen(f->extra_key));
+		put_bytes(&o, f->tool_text_key, strlen(f->tool_text_key));
 		put_literal(&o, "\":\"");
 		put_bytes(&o, ex, n);
 		put_char(&o, '"');

@@ -23,7 +23,7 @@ enum field {
 	F_RADDR,
 	F_RPORT,
 	F_NETNS,
-	F_EXTRA, /* a tool-supplied string (tcpconnect -d QUERY) */
+	F_TOOL_TEXT, /* a tool-supplied string (tcpconnect -d QUERY) */
 };
 
 struct column {
@@ -38,10 +38,10 @@ struct column {
 struct formatter {
 	struct column cols[MAX_COLUMNS];
 	int ncols;
-	bool v6_brackets;      /* IPv6 addresses as [addr] in the table */
-	__s64 boot_to_real_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
-	__u64 first_ts;	       /* ts_ns of the first event formatted (0: none yet) */
-	const char *extra_key; /* JSON key of F_EXTRA, NULL if none */
+	bool v6_brackets;	   /* IPv6 addresses as [addr] in the table */
+	__s64 boot_to_real_ns;	   /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	__u64 first_ts;		   /* ts_ns of the first event formatted (0: none yet) */
+	const char *tool_text_key; /* JSON key of F_TOOL_TEXT, NULL if none */
 	/* F_TIME_HMS: the text of the last second formatted */
 	bool hms_valid;
 	__s64 hms_secs;
@@ -59,9 +59,9 @@ void fmt_add(struct formatter *f, const char *name, int width, int max, enum fie
  * and returns its length.
  */
 size_t fmt_header(const struct formatter *f, char *buf, size_t size);
-size_t fmt_row(struct formatter *f, const struct event *e, const char *extra, char *buf,
+size_t fmt_row(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 	       size_t size);
-size_t fmt_json(struct formatter *f, const struct event *e, const char *extra, char *buf,
+size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 		size_t size);
 
 /* tcpconnect -c: the count table and its JSON form */

@@ -185,7 +185,7 @@ usage_error(const struct tool_desc *t, FILE *err, const char *fmt, ...)
 	return PARSE_BAD;
 }
 
-const char *shown(const char *s)
+const char *printable(const char *s)
 {
 	static char buf[64 * 4 + 4];
 	size_t n = 0, i;
@@ -214,14 +214,14 @@ static enum parse_result unknown_option(const struct tool_desc *t, FILE *err, co
 	const char *eq = strchr(arg, '=');
 
 	if (strncmp(arg, "--", 2) != 0)
-		return usage_error(t, err, "unknown option '%s'", shown(letter));
+		return usage_error(t, err, "unknown option '%s'", printable(letter));
 	if (eq && optopt) {
 		char name[64];
 
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-		return usage_error(t, err, "option '%s' takes no value", shown(name));
+		return usage_error(t, err, "option '%s' takes no value", printable(name));
 	}
-	return usage_error(t, err, "unknown option '%s'", shown(arg));
+	return usage_error(t, err, "unknown option '%s'", printable(arg));
 }
 
 static enum parse_result check_combinations(const struct tool_desc *t, const struct opts *o,
@@ -262,7 +262,7 @@ static enum parse_result set_value(const struct tool_desc *t, const struct optde
 	case KIND_NUMBER:
 		if (!parse_num(arg, d->min, d->max, &v))
 			return usage_error(t, err, "invalid %s '%s': expected %s%lu to %lu",
-					   d->noun, shown(arg), d->range_note, d->min, d->max);
+					   d->noun, printable(arg), d->range_note, d->min, d->max);
 		*(__u32 *)dest = (__u32)v;
 		break;
 	case KIND_PATH:
@@ -294,7 +294,7 @@ static enum parse_result parse_special(const struct tool_desc *t, int c, const c
 			return usage_error(t, err,
 					   "invalid port list '%s': expected ports 1 to 65535, "
 					   "comma-separated, at most %d",
-					   shown(arg), MAX_PORTS);
+					   printable(arg), MAX_PORTS);
 		break;
 	case '4':
 	case '6':
@@ -309,7 +309,7 @@ static enum parse_result parse_special(const struct tool_desc *t, int c, const c
 				t, err,
 				"invalid attach mode '%s': expected auto, fentry, kprobe or "
 				"tracepoint",
-				shown(arg));
+				printable(arg));
 		o->mode = (enum attach_mode)i;
 		break;
 	}
@@ -374,7 +374,7 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 			return unknown_option(t, err, at < argc ? argv[at] : "");
 		if (c == ':')
 			return usage_error(t, err, "option '%s' needs a value",
-					   shown(argv[optind - 1]));
+					   printable(argv[optind - 1]));
 		d = optdef_of(c);
 		/* a value given twice is ambiguous; switches may repeat */
 		if (optarg && seen[c]++)
@@ -385,7 +385,7 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 			return r;
 	}
 	if (optind < argc)
-		return usage_error(t, err, "unexpected argument '%s'", shown(argv[optind]));
+		return usage_error(t, err, "unexpected argument '%s'", printable(argv[optind]));
 	/* what the BPF side is told, derived from the options */
 	o->cfg.filter_ports = o->nports > 0;
 	o->cfg.filter_uid = seen['u'] > 0;

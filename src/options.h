@@ -41,7 +41,7 @@ struct tool_desc {
 	const char *examples;  /* --help examples, one per line */
 	/* the table columns for the options given */
 	void (*columns)(struct formatter *f, const struct opts *o);
-	const char *extra_key; /* JSON key of an F_EXTRA column, if any */
+	const char *tool_text_key; /* JSON key of an F_TOOL_TEXT column, if any */
 	/* whether program name is wanted with these options (NULL: all are) */
 	bool (*want_prog)(const struct opts *o, const char *name);
 };
@@ -80,6 +80,6 @@ const char *attach_mode_name(enum attach_mode m);
  * s made fit for a one-line message: bytes outside printable ASCII as \xHH,
  * cut after 64 characters. Returns a static buffer.
  */
-const char *shown(const char *s);
+const char *printable(const char *s);
 
 #endif

@@ -225,7 +225,7 @@ static int check_btf(const struct session *s)
 	const char *path = getenv(BTF_ENV);
 
 	if (path && access(path, R_OK))
-		return fail(s, 1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV, shown(path),
+		return fail(s, 1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV, printable(path),
 			    strerror(errno));
 	if (!path && access(KERNEL_BTF, R_OK))
 		return fail(s, 1,
@@ -252,7 +252,7 @@ static int check_map_exists(const struct session *s, const struct mapspec *m)
 	if (!m->path)
 		return 0;
 	if (stat(m->path, &st))
-		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, shown(m->path),
+		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, printable(m->path),
 			    strerror(errno), s->tool->name);
 	return 0;
 }
@@ -277,9 +277,9 @@ static int open_map(const struct session *s, const struct mapspec *m)
 			return fail(s, 2,
 				    "%s '%s': not a pinned BPF map (not on a BPF file system) "
 				    "(see '%s --help')",
-				    m->option, shown(m->path), s->tool->name);
+				    m->option, printable(m->path), s->tool->name);
 		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')", m->option,
-			    shown(m->path), strerror(err), s->tool->name);
+			    printable(m->path), strerror(err), s->tool->name);
 	}
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
@@ -287,16 +287,16 @@ static int open_map(const struct session *s, const struct mapspec *m)
 	target[n > 0 ? n : 0] = '\0';
 	if (strcmp(target, "anon_inode:bpf-map") != 0)
 		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
-			    m->option, shown(m->path), s->tool->name);
+			    m->option, printable(m->path), s->tool->name);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option,
-			    shown(m->path), strerror(errno));
+			    printable(m->path), strerror(errno));
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
 	    info.value_size != m->value_size)
 		return fail(s, 2,
 			    "%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
 			    "found %s with %u-byte keys and %u-byte values (see '%s --help')",
-			    m->option, shown(m->path), m->key_size, m->value_size,
+			    m->option, printable(m->path), m->key_size, m->value_size,
 			    libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
 			    info.value_size, s->tool->name);
 	return 0;

@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 {
 	static const struct tool_hooks hooks = {
 		.start = dns_start,
-		.read_extra = read_query,
+		.read_tool_text = read_query,
 		.stopped = counts_stopped,
 		.cleanup = dns_stop,
 	};

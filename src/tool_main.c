@@ -15,10 +15,11 @@ struct printer {
 static int print_event(void *ctx, const struct event *e)
 {
 	struct printer *p = ctx;
-	const char *extra = p->hooks->read_extra ? p->hooks->read_extra(p->session, e) : NULL;
+	const char *tool_text =
+		p->hooks->read_tool_text ? p->hooks->read_tool_text(p->session, e) : NULL;
 	char line[LINE_MAX_BYTES];
-	size_t n = p->json ? fmt_json(&p->fmt, e, extra, line, sizeof(line))
-			   : fmt_row(&p->fmt, e, extra, line, sizeof(line));
+	size_t n = p->json ? fmt_json(&p->fmt, e, tool_text, line, sizeof(line))
+			   : fmt_row(&p->fmt, e, tool_text, line, sizeof(line));
 
 	fwrite(line, 1, n, stdout);
 	return 0;
@@ -45,7 +46,7 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)); /* flushed per batch */
 	fmt_init(&p.fmt);
-	p.fmt.extra_key = t->extra_key;
+	p.fmt.tool_text_key = t->tool_text_key;
 	p.json = o.json;
 	p.hooks = hooks ? hooks : &none;
 	t->columns(&p.fmt, &o);

@@ -22,7 +22,7 @@ static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 	fmt_add(f, "DADDR", 16, 0, F_RADDR);
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
 	if (o->dns)
-		fmt_add(f, "QUERY", 0, 0, F_EXTRA);
+		fmt_add(f, "QUERY", 0, 0, F_TOOL_TEXT);
 }
 
 /* The DNS capture (all_dns_*) only runs with -d. */
@@ -47,7 +47,7 @@ const struct tool_desc tcpconnect_tool = {
 		    "  tcpconnect -j | jq .    # JSON lines\n"
 		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
 	.columns = tcpconnect_columns,
-	.extra_key = "query",
+	.tool_text_key = "query",
 	.want_prog = tcpconnect_want_prog,
 };
 

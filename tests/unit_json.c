@@ -253,25 +253,25 @@ void test_json(void)
 		  "\"rport\":1,\"netns\":4294967295}\n",
 		  "fmt_json IPv6");
 
-	/* the extra key comes last, only with both a key and a value */
+	/* the tool text key comes last, only with both a key and a value */
 	json_event(&e);
 	f.v6_brackets = false;
-	f.extra_key = "query";
+	f.tool_text_key = "query";
 	fmt_json(&f, &e, "example.com", buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840,\"query\":\"example.com\"}\n") != NULL,
-	      "fmt_json extra key: %s", quoted(buf));
+	      "fmt_json tool text key: %s", quoted(buf));
 	fmt_json(&f, &e, "a\"b\x01", buf, sizeof(buf));
-	CHECK(strstr(buf, ",\"query\":\"a\\\"b\\u0001\"}\n") != NULL, "fmt_json extra escaped: %s",
-	      quoted(buf));
+	CHECK(strstr(buf, ",\"query\":\"a\\\"b\\u0001\"}\n") != NULL,
+	      "fmt_json tool text escaped: %s", quoted(buf));
 	bad = json_line_bad(buf);
-	CHECK(!bad, "fmt_json extra is JSON: %s", bad);
+	CHECK(!bad, "fmt_json tool text is JSON: %s", bad);
 	fmt_json(&f, &e, NULL, buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL && !strstr(buf, "query"),
-	      "fmt_json extra NULL: %s", quoted(buf));
-	f.extra_key = NULL;
+	      "fmt_json tool text NULL: %s", quoted(buf));
+	f.tool_text_key = NULL;
 	fmt_json(&f, &e, "example.com", buf, sizeof(buf));
 	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL && !strstr(buf, "example"),
-	      "fmt_json no extra key: %s", quoted(buf));
+	      "fmt_json no tool text key: %s", quoted(buf));
 }
 
 void test_json_comm(void)

@@ -189,7 +189,7 @@ void tcpconnect_formatter(struct formatter *f, int flags)
 	o.print_uid = flags & WITH_U;
 	o.lport = flags & WITH_L;
 	fmt_init(f);
-	f->extra_key = tcpconnect_tool.extra_key;
+	f->tool_text_key = tcpconnect_tool.tool_text_key;
 	tcpconnect_tool.columns(f, &o);
 }
 
