@@ -9,6 +9,7 @@
 #define TASK_COMM_LEN 16
 #define MAX_PORTS 1024 /* most entries a -P list may have */
 #define RINGBUF_BYTES (1u << 20)
+#define ACCEPT_WAITERS_MAX 4096 /* most threads listed as blocked in accept at start */
 
 enum event_type {
 	EV_CONNECT = 1,

@@ -22,9 +22,11 @@
 #include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
 #include <bpf/bpf.h>
 #include "session.h"
+#include "waiters.h"
 
-#define POLL_MS 10		   /* the longest an event waits in the ring when idle */
-#define LOST_WARN_NS 1000000000ULL /* at most one loss warning a second */
+#define POLL_MS 10		       /* the longest an event waits in the ring when idle */
+#define LOST_WARN_NS 1000000000ULL     /* at most one loss warning a second */
+#define WAITERS_PRUNE_NS 1000000000ULL /* accept_waiters looked at once a second */
 #define TRACEFS "/sys/kernel/tracing"
 #define CGROUP2 "/sys/fs/cgroup" /* where a cgroup2 hierarchy is mounted if none is */
 #define KERNEL_BTF "/sys/kernel/btf/vmlinux"
@@ -42,7 +44,9 @@ struct session {
 	struct bpf_object *obj;
 	enum attach_mode mode; /* the mode in use */
 	struct bpf_link *links[MAX_LINKS];
+	struct bpf_program *linked[MAX_LINKS]; /* the program of each link */
 	int nlinks;
+	int waiters_fd;		     /* accept_waiters while the syscall exits wait on it, or -1 */
 	struct ring_buffer *rb;	     /* the events ring */
 	struct ring_buffer *side_rb; /* the rings of session_add_ring() (NULL: none) */
 	int cgroup_fd;
@@ -177,6 +181,7 @@ __attribute__((format(printf, 3, 4))) static int fail(const struct session *s, i
 /* ---- privileges ---- */
 
 #define CAP_NET_ADMIN_BIT 12
+#define CAP_SYS_PTRACE_BIT 19
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -674,6 +679,7 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
 			attach_failure(m, p, -errno, why, len);
 			return -1;
 		}
+		s->linked[s->nlinks] = p;
 		s->links[s->nlinks++] = l;
 	}
 	s->rb = ring_buffer__new(bpf_object__find_map_fd_by_name(s->obj, "events"), on_sample, s,
@@ -683,6 +689,72 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The syscall exits of accept(2) (programs all_sys_exit_accept*), which
+ * slow every system call while attached, are needed in fentry and kprobe
+ * modes only until the accepts begun before tracing have returned
+ * (accept_waiters in accept.bpf.h): detach them.
+ */
+static void detach_accept_exits(struct session *s)
+{
+	int i, n = 0;
+
+	for (i = 0; i < s->nlinks; i++) {
+		if (!strncmp(bpf_program__name(s->linked[i]), "all_sys_exit_accept", 19)) {
+			bpf_link__destroy(s->links[i]);
+			continue;
+		}
+		s->linked[n] = s->linked[i];
+		s->links[n++] = s->links[i];
+	}
+	s->nlinks = n;
+	s->waiters_fd = -1;
+	debug(s, "accept syscall exits detached: no accept begun before tracing is left");
+}
+
+#define PROC_PID_INIT_INO 0xEFFFFFFCU /* the initial PID namespace's inode number */
+
+/* Does /proc show the initial PID namespace, with us in it? */
+static bool in_initial_pidns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/pid", &st) && st.st_ino == PROC_PID_INIT_INO;
+}
+
+/* List the accept waiters, once attached (fentry and kprobe modes). */
+static void watch_accept_waiters(struct session *s)
+{
+	int map_fd = bpf_object__find_map_fd_by_name(s->obj, "accept_waiters");
+	int flag_fd = bpf_object__find_map_fd_by_name(s->obj, "waiters_listed");
+	__u32 zero = 0;
+	__u8 one = 1;
+	int n;
+
+	if (s->mode == ATTACH_TRACEPOINT || map_fd < 0 || flag_fd < 0)
+		return;
+	/*
+	 * Every thread of the machine must be visible: in a PID namespace of
+	 * its own, or without the right to read other users' threads
+	 * (hidepid), the tool keeps the exits.
+	 */
+	if (!in_initial_pidns() || !(effective_caps() & (1ULL << CAP_SYS_PTRACE_BIT))) {
+		debug(s, "accept waiters cannot all be seen (a PID namespace of our own, or no "
+			 "CAP_SYS_PTRACE): the syscall exits stay");
+		return;
+	}
+	n = waiters_list(map_fd);
+	/* unlisted, the exits go on finishing every accept, as in tracepoint mode */
+	if (n < 0 || bpf_map_update_elem(flag_fd, &zero, &one, BPF_ANY)) {
+		debug(s, "accept waiters not listed: the syscall exits stay");
+		return;
+	}
+	debug(s, "%d threads may be in an accept begun before tracing", n);
+	s->waiters_fd = map_fd;
+	if (n == 0)
+		detach_accept_exits(s);
 }
 
 /* Load and attach the programs of mode m. On failure, why says why. */
@@ -695,6 +767,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
 	if (attach_loaded(s, m, why, len))
 		goto out;
+	watch_accept_waiters(s);
 	return 0;
 out:
 	detach(s);
@@ -755,6 +828,7 @@ int session_start(struct session **sp, const struct tool_desc *t, const struct o
 	s->cgroup_fd = -1;
 	s->mntns_fd = -1;
 	s->cgroup_root_fd = -1;
+	s->waiters_fd = -1;
 	libbpf_verbose = o->debug;
 	libbpf_set_print(libbpf_print);
 	catch_signals();
@@ -904,7 +978,7 @@ static int make_epoll(const struct session *s)
 
 int session_run(struct session *s)
 {
-	__u64 last_warn = 0;
+	__u64 last_warn = 0, last_prune = now_ns();
 	int ep, err, rc = 0;
 
 	ep = make_epoll(s);
@@ -931,6 +1005,11 @@ int session_run(struct session *s)
 			goto out;
 		}
 		report_lost(s, &last_warn);
+		if (s->waiters_fd >= 0 && now_ns() - last_prune >= WAITERS_PRUNE_NS) {
+			last_prune = now_ns();
+			if (waiters_prune(s->waiters_fd) == 0)
+				detach_accept_exits(s);
+		}
 	}
 	session_read_rings(s);
 	ring_buffer__consume(s->rb);

@@ -6,7 +6,8 @@
  * adapt each attach mode to it:
  *   fentry:     fexit on inet_csk_accept        \  + the syscall exits below,
  *   kprobe:     kretprobe on inet_csk_accept    /  for accepts that were
- *                                                  already blocked at start
+ *                                                  already blocked at start,
+ *                                                  until those have returned
  *   tracepoint: syscalls:sys_exit_accept and sys_exit_accept4 only
  * inet_csk_accept() also serves io_uring accepts; an accept(2) seen by both
  * it and the syscall exit is reported once (see accepted_by_tid).
@@ -64,6 +65,31 @@ int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
 /* ---- every mode ---- */
 
 /*
+ * fentry and kprobe modes: a hook on inet_csk_accept misses the return of a
+ * call that was running when it was attached, an accept already blocked
+ * when tracing started; the syscall exits catch those. Once attached,
+ * userspace lists the threads that may be in such an accept
+ * (accept_waiters) and then sets waiters_listed: from then on the exits
+ * of other threads are left to the hook, and userspace detaches the exits
+ * when the list is empty (session.c). A syscall exit hook slows every
+ * system call of the machine: it stays no longer than it must.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ACCEPT_WAITERS_MAX);
+	__type(key, __u32); /* tid */
+	__type(value, __u8);
+} accept_waiters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u8); /* 1: accept_waiters is filled */
+} waiters_listed SEC(".maps");
+
+/*
  * The syscall-exit tracepoints' record (the format is a stable ABI:
  * common fields, then the syscall number and the return value).
  */
@@ -95,10 +121,15 @@ static __always_inline const struct sock *fd_sock(long fd)
 
 static __always_inline int on_accept_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sock **seen = bpf_map_lookup_elem(&accepted_by_tid, &tid);
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u8 *listed = bpf_map_lookup_elem(&waiters_listed, &zero);
 	const struct sock *sk = NULL, *reported = NULL;
+	struct sock **seen;
 
+	/* listed: this thread's first accept exit since, or none of its accepts */
+	if (listed && *listed && bpf_map_delete_elem(&accept_waiters, &tid))
+		return 0;
+	seen = bpf_map_lookup_elem(&accepted_by_tid, &tid);
 	if (seen) {
 		reported = *seen;
 		bpf_map_delete_elem(&accepted_by_tid, &tid);

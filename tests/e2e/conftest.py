@@ -627,6 +627,38 @@ def prog_info(prog_id):
     return json.loads(out.stdout)
 
 
+def linked_prog_names(pid):
+    """Names of the programs process pid has attached right now (its link fds)."""
+    names = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            with open("/proc/%d/fdinfo/%s" % (pid, fd)) as f:
+                info = f.read()
+        except OSError:
+            continue
+        if "link_type:" in info:
+            ids = [l.split()[1] for l in info.splitlines() if l.startswith("prog_id:")]
+            names.update(prog_info(int(i)).get("name", "") for i in ids)
+    return names
+
+
+def threads_in_accept(exclude_pids=()):
+    """TIDs of the threads of other processes blocked in accept(2) or accept4(2) now."""
+    tids = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        if int(pid) in exclude_pids:
+            continue
+        try:
+            for tid in os.listdir("/proc/%s/task" % pid):
+                with open("/proc/%s/task/%s/syscall" % (pid, tid)) as f:
+                    nr = f.read().split()[0]
+                if nr.lstrip("-").isdigit() and int(nr) in (SYS_ACCEPT, SYS_ACCEPT4):
+                    tids.append(int(tid))
+        except OSError:
+            continue
+    return tids
+
+
 def prog_names_of(pid):
     """Names of the BPF programs process pid holds."""
     return {prog_info(i).get("name", "") for i in prog_ids_of(pid)}

@@ -11,9 +11,10 @@ import pytest
 import test_tcpaccept
 import test_tcpconnect
 import test_tcptracer
-from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, TOOLS, Tool, bpftool,
-                      exchange, gone_soon, have, is_mounted, mode_in_use, prog_ids_of,
-                      prog_names_of, run_tool, strace_bpf, table_rows, tool_argv, u64hex)
+from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, SYS_ACCEPT, SYS_ACCEPT4,
+                      TOOLS, Tool, bpftool, exchange, gone_soon, have, is_mounted,
+                      linked_prog_names, mode_in_use, prog_ids_of, prog_names_of, run_tool,
+                      strace_bpf, table_rows, threads_in_accept, tool_argv, u64hex)
 
 # a program each tool always loads in each mode (to see it there, and gone)
 MARKER_PROG = {
@@ -313,6 +314,62 @@ def test_attach_modes(name, tool, child_factory):
     assert auto_mode == next(m for m in MODES if m in results)
     for mode, rows in results.items():
         assert rows == results["auto"], mode
+
+
+ACCEPT_EXITS = {"all_sys_exit_accept", "all_sys_exit_accept4"}
+
+
+def accepted_rows(t, server, n):
+    """The A rows of server, n of them, as (tid, rport)."""
+    test_tcpconnect.wait_rows(t, server.info["pid"], n)
+    rows = [json.loads(l) for l in t.out]
+    return sorted((r["tid"], r["rport"]) for r in rows
+                  if r["pid"] == server.info["pid"] and r["type"] == "accept")
+
+
+@pytest.mark.parametrize("name", ["tcpaccept", "tcptracer"])
+def test_accept_exits_only_while_needed(name, tool, child_factory):
+    """
+    The accept syscall exits slow every system call while attached. In
+    fentry and kprobe modes they are only needed for accepts that were
+    blocked before tracing began (the hook on inet_csk_accept cannot see
+    those return): they go once none is left. Tracepoint mode has nothing
+    else. Every accept is reported either way, before and after.
+    """
+    mode = mode_in_use(name)
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", "127.0.0.1")
+    server.send("accept", port, 2, "accept")
+    server.wait_blocked({SYS_ACCEPT}, 2)
+    t = tool(name, "--debug", "-j")
+    assert ACCEPT_EXITS <= linked_prog_names(t.proc.pid)  # our accepts still wait
+    conns = [client.call("connect", "127.0.0.1", port) for _ in range(2)]
+    acc = server.recv()
+    assert accepted_rows(t, server, 2) == sorted((a["tid"], a["rport"]) for a in acc)
+    assert sorted(a["rport"] for a in acc) == sorted(c["lport"] for c in conns)
+    if mode == "tracepoint":
+        time.sleep(1.5)  # past a prune, were there one
+        assert ACCEPT_EXITS <= linked_prog_names(t.proc.pid)
+        assert not any("syscall exits detached" in l for l in t.err), t.err
+    else:
+        end = time.monotonic() + 10  # the waiters are looked at once a second
+        while ACCEPT_EXITS & linked_prog_names(t.proc.pid) and time.monotonic() < end:
+            time.sleep(0.1)
+        if ACCEPT_EXITS & linked_prog_names(t.proc.pid):
+            others = threads_in_accept({server.info["pid"], t.proc.pid})
+            if others:
+                pytest.skip("threads of other processes wait in accept: %s" % others)
+        assert not ACCEPT_EXITS & linked_prog_names(t.proc.pid), t.err
+        assert any(l == name + ": accept syscall exits detached: no accept begun before "
+                   "tracing is left" for l in t.err), t.err
+    # accepts begun now: the hook alone (or the exits) report each once
+    server.send("accept", port, 2, "accept4")
+    server.wait_blocked({SYS_ACCEPT4}, 2)
+    conns = [client.call("connect", "127.0.0.1", port) for _ in range(2)]
+    acc += server.recv()
+    assert accepted_rows(t, server, 4) == sorted((a["tid"], a["rport"]) for a in acc)
+    assert t.stop() == 0
 
 
 def test_auto_reports_mode(name, tool):
