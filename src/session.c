@@ -693,9 +693,10 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
 
 /*
  * The syscall exits of accept(2) (programs all_sys_exit_accept*), which
- * slow every system call while attached, are needed in fentry and kprobe
- * modes only until the accepts begun before tracing have returned
- * (accept_waiters in accept.bpf.h): detach them.
+ * slow every system call while attached, are needed in fentry mode only
+ * until the accepts begun before tracing have returned (accept_waiters in
+ * accept.bpf.h): detach them. (kprobe mode keeps them: they also catch the
+ * accepts its kretprobe misses.)
  */
 static void detach_accept_exits(struct session *s)
 {
@@ -724,7 +725,7 @@ static bool in_initial_pidns(void)
 	return !stat("/proc/self/ns/pid", &st) && st.st_ino == PROC_PID_INIT_INO;
 }
 
-/* List the accept waiters, once attached (fentry and kprobe modes). */
+/* List the accept waiters, once attached (fentry mode). */
 static void watch_accept_waiters(struct session *s)
 {
 	int map_fd = bpf_object__find_map_fd_by_name(s->obj, "accept_waiters");
@@ -733,7 +734,7 @@ static void watch_accept_waiters(struct session *s)
 	__u8 one = 1;
 	int n;
 
-	if (s->mode == ATTACH_TRACEPOINT || map_fd < 0 || flag_fd < 0)
+	if (s->mode != ATTACH_FENTRY || map_fd < 0 || flag_fd < 0)
 		return;
 	/*
 	 * Every thread of the machine must be visible: in a PID namespace of

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * fentry and kprobe modes: the threads that may be inside an accept(2) that
+ * fentry mode: the threads that may be inside an accept(2) that
  * began before tracing did, which the hook on inet_csk_accept cannot see
  * return (accept_waiters in src/bpf/accept.bpf.h).
  */

@@ -4,10 +4,12 @@
  * defines on_accept(m, sk), declared below; it runs once per accepted TCP
  * socket, in the context of the process that accepted it. The programs here
  * adapt each attach mode to it:
- *   fentry:     fexit on inet_csk_accept        \  + the syscall exits below,
- *   kprobe:     kretprobe on inet_csk_accept    /  for accepts that were
- *                                                  already blocked at start,
- *                                                  until those have returned
+ *   fentry:     fexit on inet_csk_accept, + the syscall exits below for the
+ *               accepts already blocked at start, until those have returned
+ *   kprobe:     kretprobe on inet_csk_accept, + the syscall exits for the
+ *               accepts blocked at start and those the kretprobe misses (a
+ *               kretprobe has a bounded number of instances: maxactive,
+ *               2 per CPU, at least 10, and more accepts can be blocked)
  *   tracepoint: syscalls:sys_exit_accept and sys_exit_accept4 only
  * inet_csk_accept() also serves io_uring accepts; an accept(2) seen by both
  * it and the syscall exit is reported once (see accepted_by_tid).
@@ -65,9 +67,9 @@ int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
 /* ---- every mode ---- */
 
 /*
- * fentry and kprobe modes: a hook on inet_csk_accept misses the return of a
- * call that was running when it was attached, an accept already blocked
- * when tracing started; the syscall exits catch those. Once attached,
+ * fentry mode: fexit on inet_csk_accept misses the return of a call that
+ * was running when it was attached, an accept already blocked when tracing
+ * started; the syscall exits catch those. Once attached,
  * userspace lists the threads that may be in such an accept
  * (accept_waiters) and then sets waiters_listed: from then on the exits
  * of other threads are left to the hook, and userspace detaches the exits
