@@ -30,7 +30,7 @@ struct {
 
 static __always_inline void accepted(enum rd m, const struct sock *sk)
 {
-	if (RD(m, sk, sk_protocol) == IPPROTO_TCP && task_allowed(m))
+	if (RD(m, sk, sk_protocol) == IPPROTO_TCP && task_allowed())
 		on_accept(m, sk);
 }
 
@@ -104,13 +104,13 @@ struct sys_exit_args {
 /* The socket behind the current task's file descriptor fd, or NULL. */
 static __always_inline const struct sock *fd_sock(long fd)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	/* the task's own fields directly; what they point to is read with care */
+	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	struct socket *sock;
 
-	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;

@@ -18,9 +18,9 @@ static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret
  */
 static __always_inline bool connect_begin(enum rd m, struct event *e, const struct sock *sk)
 {
-	if (!task_allowed(m))
+	if (!task_allowed())
 		return false;
-	task_fill(m, e);
+	task_fill(e);
 	e->type = EV_CONNECT;
 	return sock_fill(m, e, sk) && port_allowed(e->rport);
 }

@@ -101,8 +101,15 @@ struct {
 	__type(value, __u32);
 } mntns_filter SEC(".maps");
 
+/*
+ * The current task is read through its BTF pointer in every mode: every
+ * kind of program here (fentry, kprobe, tp_btf, classic tracepoint) may
+ * call bpf_get_current_task_btf(), and a direct load costs a fraction of a
+ * helper call. Only sockets need RD() and a mode.
+ */
+
 /* Does the current task pass -p, -u, --cgroupmap and --mntnsmap? */
-static __always_inline bool task_allowed(enum rd m)
+static __always_inline bool task_allowed(void)
 {
 	if (cfg.pid && (bpf_get_current_pid_tgid() >> 32) != cfg.pid)
 		return false;
@@ -115,9 +122,7 @@ static __always_inline bool task_allowed(enum rd m)
 			return false;
 	}
 	if (cfg.filter_mntns) {
-		struct task_struct *t =
-			m == RD_BTF ? bpf_get_current_task_btf() : (void *)bpf_get_current_task();
-		__u64 ino = RD(m, t, nsproxy, mnt_ns, ns.inum);
+		__u64 ino = bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
 
 		if (!bpf_map_lookup_elem(&mntns_filter, &ino))
 			return false;
@@ -131,25 +136,16 @@ static __always_inline bool port_allowed(__u16 port)
 }
 
 /* Who and when: filled in the context of the process that acted. */
-static __always_inline void task_fill(enum rd m, struct event *e)
+static __always_inline void task_fill(struct event *e)
 {
+	/* the fields the pid, uid and comm helpers read, without their calls */
+	struct task_struct *t = bpf_get_current_task_btf();
+
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	if (m == RD_BTF) {
-		/* the same fields the helpers below read, one call instead of three */
-		struct task_struct *t = bpf_get_current_task_btf();
-
-		e->pid = t->tgid;
-		e->tid = t->pid;
-		e->uid = t->cred->uid.val;
-		__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
-	} else {
-		__u64 id = bpf_get_current_pid_tgid();
-
-		e->pid = id >> 32;
-		e->tid = (__u32)id;
-		e->uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(e->comm, sizeof(e->comm));
-	}
+	e->pid = t->tgid;
+	e->tid = t->pid;
+	e->uid = t->cred->uid.val;
+	__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
 }
 
 /*

@@ -10,7 +10,7 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
 
-	task_fill(m, &e);
+	task_fill(&e);
 	e.type = EV_ACCEPT;
 	if (sock_fill(m, &e, sk) && port_allowed(e.lport))
 		emit(&e);

@@ -85,7 +85,7 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 	struct conn c = { .open = 1 };
 	__u64 key = sk_key(sk);
 
-	task_fill(m, &c.row);
+	task_fill(&c.row);
 	c.row.type = EV_ACCEPT;
 	if (sock_fill(m, &c.row, sk) && track(&conns, &key, &c))
 		emit(&c.row);
@@ -109,9 +109,9 @@ static __always_inline void closing(enum rd m, const struct sock *sk, bool by_cu
 	if (bpf_map_delete_elem(&conns, &key))
 		return; /* somebody else reported it */
 	if (by_current) {
-		if (!task_allowed(m))
+		if (!task_allowed())
 			return;
-		task_fill(m, &e);
+		task_fill(&e);
 	} else {
 		e.ts_ns = bpf_ktime_get_boot_ns();
 	}
