@@ -96,16 +96,16 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
  * closing, else (kernel sockets, destroyed from softirq) by the process its
  * C or A named.
  */
-static __always_inline void closing(enum rd m, const struct sock *sk, bool by_current)
+static __always_inline void closing(const struct sock *sk, bool by_current)
 {
 	__u64 key = sk_key(sk);
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct event e = {};
+	struct event e;
 
 	if (!c || !c->open)
 		return; /* still connecting: leaving SYN_SENT ends it */
-	if (!by_current)
-		__builtin_memcpy(&e, &c->row, sizeof(e));
+	/* an established connection's addresses, ports and namespace stay those of its C or A */
+	__builtin_memcpy(&e, &c->row, sizeof(e));
 	if (bpf_map_delete_elem(&conns, &key))
 		return; /* somebody else reported it */
 	if (by_current) {
@@ -116,8 +116,7 @@ static __always_inline void closing(enum rd m, const struct sock *sk, bool by_cu
 		e.ts_ns = bpf_ktime_get_boot_ns();
 	}
 	e.type = EV_CLOSE;
-	if (sock_fill(m, &e, sk))
-		emit(&e);
+	emit(&e);
 }
 
 /* the states tcp_close() moves a socket to (tcp_close_state) */
@@ -178,7 +177,7 @@ int BPF_PROG(fentry_set_state, struct sock *sk, int state)
 SEC("fentry/tcp_close")
 int BPF_PROG(fentry_close, struct sock *sk)
 {
-	closing(RD_BTF, sk, true);
+	closing(sk, true);
 	return 0;
 }
 
@@ -194,7 +193,7 @@ int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
 SEC("kprobe/tcp_close")
 int BPF_KPROBE(kprobe_close, struct sock *sk)
 {
-	closing(RD_PROBE, sk, true);
+	closing(sk, true);
 	return 0;
 }
 
@@ -211,7 +210,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 		state_change(RD_BTF, sk, oldstate, newstate);
 	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
 	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && releasing(sk))
-		closing(RD_BTF, sk, true);
+		closing(sk, true);
 	return 0;
 }
 
@@ -234,6 +233,6 @@ int BPF_PROG(tp_destroy_sock, const struct sock *sk)
 	if (!c->open) /* a connect that never left SYN_SENT: nothing to report */
 		bpf_map_delete_elem(&conns, &key);
 	else
-		closing(RD_BTF, sk, sk->sk_lock.owned);
+		closing(sk, sk->sk_lock.owned);
 	return 0;
 }
