@@ -272,10 +272,15 @@ clean:
 	$(Q)rm -rf build
 
 # make bench (root): the connection-storm benchmark (bench/run says what it
-# measures); BENCH_SECONDS=3 BENCH_PAIRS=5 BENCH_ONLY=regex PEERS=1
+# measures); BENCH_SECONDS=3 BENCH_PAIRS=5 BENCH_ONLY=regex PEERS=1 BENCH_PIN=1
+# (bench/floor: empty programs on the tools' hooks, the floor of their BPF time)
 bench: all
 	$(call msg,CC,$(OUT)/storm)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/storm.c -o $(OUT)/storm
+	$(call msg,BPF,$(OUT)/floor.bpf.o)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c bench/floor.bpf.c -o $(OUT)/floor.bpf.o
+	$(call msg,CC,$(OUT)/floor)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/floor.c $(LIBBPF_LIBS) -o $(OUT)/floor
 	$(Q)$(PYTHON) bench/run
 
 -include $(wildcard $(OUT)/*.d)

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * floor: the cheapest a tool can be on each hook the tools use in tracepoint
+ * mode, one empty program per hook (bench/floor loads the ones asked for).
+ * What the kernel charges such a program in run_time_ns, over a storm, is
+ * the floor the bench sets the tools' own BPF time against.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+SEC("tp_btf/inet_sock_set_state")
+int floor_set_state(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int floor_retransmit(void *ctx)
+{
+	return 0;
+}
+
+SEC("tp_btf/tcp_destroy_sock")
+int floor_destroy_sock(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int floor_exit_accept(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int floor_exit_accept4(void *ctx)
+{
+	return 0;
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * floor: load the empty programs of floor.bpf.o named on the command line
+ * (all of them without names), attach them, say "Tracing ..." on stderr as
+ * the tools do, and hold them until SIGINT or SIGTERM. For `make bench`.
+ *
+ *   floor OBJECT [PROGRAM...]
+ *
+ * Classic tracepoints need tracefs mounted (the bench gives it one).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#define MAX_LINKS 16
+
+static volatile sig_atomic_t stopped;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopped = 1;
+}
+
+static bool wanted(const char *name, int argc, char **argv)
+{
+	int i;
+
+	if (argc <= 2)
+		return true;
+	for (i = 2; i < argc; i++)
+		if (!strcmp(argv[i], name))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct bpf_link *links[MAX_LINKS];
+	struct bpf_object *obj;
+	struct bpf_program *p;
+	int i, n = 0, nlinks = 0, rc = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: floor OBJECT [PROGRAM...]\n");
+		return 2;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	obj = bpf_object__open_file(argv[1], NULL);
+	if (!obj) {
+		fprintf(stderr, "floor: cannot open %s: %s\n", argv[1], strerror(errno));
+		return 1;
+	}
+	bpf_object__for_each_program (p, obj) {
+		bool on = wanted(bpf_program__name(p), argc, argv);
+
+		bpf_program__set_autoload(p, on);
+		n += on;
+	}
+	if (n != (argc <= 2 ? n : argc - 2)) {
+		fprintf(stderr, "floor: %s has no program of some of those names\n", argv[1]);
+		goto out;
+	}
+	if (bpf_object__load(obj)) {
+		fprintf(stderr, "floor: cannot load %s: %s\n", argv[1], strerror(errno));
+		goto out;
+	}
+	bpf_object__for_each_program (p, obj) {
+		if (!bpf_program__autoload(p))
+			continue;
+		if (nlinks == MAX_LINKS) {
+			fprintf(stderr, "floor: more than %d programs\n", MAX_LINKS);
+			goto out;
+		}
+		links[nlinks] = bpf_program__attach(p);
+		if (!links[nlinks]) {
+			fprintf(stderr, "floor: cannot attach %s: %s\n", bpf_program__name(p),
+				strerror(errno));
+			goto out;
+		}
+		nlinks++;
+	}
+	fprintf(stderr, "Tracing with %d empty programs. Ctrl-C to end.\n", nlinks);
+	while (!stopped)
+		pause();
+	rc = 0;
+out:
+	for (i = 0; i < nlinks; i++)
+		bpf_link__destroy(links[i]);
+	bpf_object__close(obj);
+	return rc;
+}
