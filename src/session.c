@@ -496,6 +496,7 @@ static int configure(struct session *s)
 	struct bpf_map *m;
 
 	*cfg = o->cfg;
+	cfg->accept_hooked = s->mode == ATTACH_FENTRY || s->mode == ATTACH_KPROBE;
 	cfg->filter_cgroup = s->cgroup_fd >= 0;
 	cfg->filter_mntns = s->mntns_fd >= 0;
 	m = bpf_object__find_map_by_name(s->obj, "ports");

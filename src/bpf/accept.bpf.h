@@ -121,21 +121,37 @@ static __always_inline const struct sock *fd_sock(long fd)
 	return BPF_CORE_READ(sock, sk);
 }
 
-static __always_inline int on_accept_exit(long ret)
+/*
+ * In fentry and kprobe modes: the socket the hook on inet_csk_accept
+ * reported for this thread's accept that returns now (NULL: none), or
+ * false when the exit has nothing to do (waiters listed, and this thread
+ * is not one).
+ */
+static __always_inline bool hooked_accept(__u32 tid, const struct sock **reported)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	__u32 zero = 0;
 	__u8 *listed = bpf_map_lookup_elem(&waiters_listed, &zero);
-	const struct sock *sk = NULL, *reported = NULL;
 	struct sock **seen;
 
-	/* listed: this thread's first accept exit since, or none of its accepts */
+	/* once listed, only a listed thread's first exit goes on, and unlists it */
 	if (listed && *listed && bpf_map_delete_elem(&accept_waiters, &tid))
-		return 0;
+		return false;
 	seen = bpf_map_lookup_elem(&accepted_by_tid, &tid);
 	if (seen) {
-		reported = *seen;
+		*reported = *seen;
 		bpf_map_delete_elem(&accepted_by_tid, &tid);
 	}
+	return true;
+}
+
+static __always_inline int on_accept_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	const struct sock *sk, *reported = NULL;
+
+	/* tracepoint mode has no other accept hook: every exit is for it */
+	if (cfg.accept_hooked && !hooked_accept(tid, &reported))
+		return 0;
 	if (ret < 0)
 		return 0;
 	sk = fd_sock(ret);
