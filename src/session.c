@@ -699,12 +699,15 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
  * accept.bpf.h): detach them. (kprobe mode keeps them: they also catch the
  * accepts its kretprobe misses.)
  */
+#define ACCEPT_EXITS "all_sys_exit_accept" /* the programs' names begin so */
+
 static void detach_accept_exits(struct session *s)
 {
 	int i, n = 0;
 
 	for (i = 0; i < s->nlinks; i++) {
-		if (!strncmp(bpf_program__name(s->linked[i]), "all_sys_exit_accept", 19)) {
+		if (!strncmp(bpf_program__name(s->linked[i]), ACCEPT_EXITS,
+			     sizeof(ACCEPT_EXITS) - 1)) {
 			bpf_link__destroy(s->links[i]);
 			continue;
 		}
