@@ -68,7 +68,7 @@ struct config {
 	__u8 filter_ports;
 	__u8 filter_cgroup;
 	__u8 filter_mntns;
-	__u8 count_only; /* tcpconnect -c: count in the kernel, emit nothing */
+	__u8 count_only;    /* tcpconnect -c: count in the kernel, emit nothing */
 	__u8 accept_hooked; /* fentry and kprobe modes: inet_csk_accept has a hook */
 	__u8 pad;
 };
