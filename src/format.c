@@ -273,7 +273,7 @@ static void column_text(struct out *t, struct formatter *f, const struct column 
 		put_uint(t, rel);
 		break;
 	case F_TYPE_CHAR:
-		put_char(t, e->type == EV_CONNECT ? 'C' : e->type == EV_ACCEPT ? 'A' : 'X');
+		put_char(t, (char)(e->type == EV_CONNECT ? 'C' : e->type == EV_ACCEPT ? 'A' : 'X'));
 		break;
 	case F_TYPE_WORD: {
 		const char *word = event_type_name(e->type);

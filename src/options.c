@@ -366,6 +366,7 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 	for (;;) {
 		int at = optind ? optind : 1; /* the argument getopt looks at */
 		const struct optdef *d;
+		const char *arg;
 
 		c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c == -1)
@@ -379,8 +380,9 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 		/* a value given twice is ambiguous; switches may repeat */
 		if (optarg && seen[c]++)
 			return usage_error(t, err, "option --%s given more than once", d->name);
-		r = d->kind == KIND_CODE ? parse_special(t, c, optarg, o, out, err)
-					 : set_value(t, d, optarg, o, err);
+		arg = optarg ? optarg : ""; /* switches have none, and use none */
+		r = d->kind == KIND_CODE ? parse_special(t, c, arg, o, out, err)
+					 : set_value(t, d, arg, o, err);
 		if (r != PARSE_RUN)
 			return r;
 	}
