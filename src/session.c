@@ -51,8 +51,9 @@ struct session {
 	struct ring_buffer *side_rb; /* the rings of session_add_ring() (NULL: none) */
 	int cgroup_fd;
 	int mntns_fd;
-	int cgroup_root_fd; /* the cgroup2 root a cgroup_skb program attaches to */
-	bool own_mntns;	    /* in a mount namespace of the tool's own */
+	int cgroup_root_fd;	 /* the cgroup2 root a cgroup_skb program attaches to */
+	bool own_mntns;		 /* in a mount namespace of the tool's own */
+	unsigned long long caps; /* the effective capabilities, read once */
 	__u64 lost_reported[NLOSSES];
 	event_fn fn;
 	void *ctx;
@@ -201,9 +202,9 @@ static unsigned long long effective_caps(void)
 	return caps;
 }
 
-static int check_privileges(const struct session *s)
+static int check_privileges(struct session *s)
 {
-	unsigned long long caps = effective_caps();
+	unsigned long long caps = s->caps = effective_caps();
 	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
 	bool bpf = caps & (1ULL << CAP_BPF_BIT);
 	bool perfmon = caps & (1ULL << CAP_PERFMON_BIT);
@@ -745,7 +746,7 @@ static void watch_accept_waiters(struct session *s)
 	 * its own, or without the right to read other users' threads
 	 * (hidepid), the tool keeps the exits.
 	 */
-	if (!in_initial_pidns() || !(effective_caps() & (1ULL << CAP_SYS_PTRACE_BIT))) {
+	if (!in_initial_pidns() || !(s->caps & (1ULL << CAP_SYS_PTRACE_BIT))) {
 		debug(s, "accept waiters cannot all be seen (a PID namespace of our own, or no "
 			 "CAP_SYS_PTRACE): the syscall exits stay");
 		return;
