@@ -86,7 +86,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 DEPFLAGS = -MMD -MP -MF $@.d
 
 LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c \
-	src/waiters.c
+	src/waiters.c src/kernel.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 UNITS := unit dns_unit
 # every C file of ours, formatted by .clang-format (make format; make lint checks)

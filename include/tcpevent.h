@@ -60,17 +60,19 @@ struct count_key {
 
 /* What the loader sets before the programs are loaded. */
 struct config {
-	__u32 pid;   /* 0: any */
-	__u32 uid;   /* used when filter_uid */
-	__u32 netns; /* 0: any */
-	__u8 family; /* 0: both, else 4 or 6 */
+	__u32 pid;	  /* 0: any */
+	__u32 uid;	  /* used when filter_uid */
+	__u32 netns;	  /* 0: any */
+	__u32 nr_accept;  /* the syscall numbers of accept(2) and accept4(2) */
+	__u32 nr_accept4; /* on this architecture (the raw syscall-exit hook) */
+	__u8 family;	  /* 0: both, else 4 or 6 */
 	__u8 filter_uid;
 	__u8 filter_ports;
 	__u8 filter_cgroup;
 	__u8 filter_mntns;
 	__u8 count_only;    /* tcpconnect -c: count in the kernel, emit nothing */
 	__u8 accept_hooked; /* fentry and kprobe modes: inet_csk_accept has a hook */
-	__u8 pad;
+	__u8 no_kernel_btf; /* TCPTOOLS_BTF: the kernel's BTF is not used (no BTF task reads) */
 };
 
 #endif

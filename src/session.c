@@ -19,8 +19,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
 #include <bpf/bpf.h>
+#include "kernel.h"
 #include "session.h"
 #include "waiters.h"
 
@@ -498,6 +500,14 @@ static int configure(struct session *s)
 
 	*cfg = o->cfg;
 	cfg->accept_hooked = s->mode == ATTACH_FENTRY || s->mode == ATTACH_KPROBE;
+	cfg->no_kernel_btf = getenv(BTF_ENV) != NULL;
+	cfg->nr_accept = SYS_accept;
+	cfg->nr_accept4 = SYS_accept4;
+	/* before 6.1 a tracing program's hash maps must be preallocated (kernel.h) */
+	bpf_object__for_each_map (m, s->obj)
+		if (!kernel_runtime_alloc_ok() && bpf_map__type(m) == BPF_MAP_TYPE_HASH &&
+		    bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~(__u32)BPF_F_NO_PREALLOC))
+			return -1;
 	cfg->filter_cgroup = s->cgroup_fd >= 0;
 	cfg->filter_mntns = s->mntns_fd >= 0;
 	m = bpf_object__find_map_by_name(s->obj, "ports");
@@ -563,7 +573,11 @@ static void load_failure(enum attach_mode m, int err, char *why, size_t len)
 {
 	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err);
 
-	if (load_log.verdict[0])
+	char lacks[128];
+
+	if (load_log.verdict[0] && kernel_lacks_helper(load_log.verdict, lacks, sizeof(lacks)))
+		snprintf(why, len, "this kernel (%s) has no %s", kernel_release(), lacks);
+	else if (load_log.verdict[0])
 		snprintf(why, len,
 			 "the verifier rejected program %s (%s: %s; --debug shows its whole log)",
 			 load_log.prog, e, load_log.verdict);
@@ -578,6 +592,47 @@ static void load_failure(enum attach_mode m, int err, char *why, size_t len)
 			 e);
 }
 
+/* The accept syscall exits (accept.bpf.h): their programs' names begin so */
+#define ACCEPT_EXITS "all_sys_exit_"
+
+/*
+ * Which kind of accept syscall exits to load: the classic tracepoints of
+ * accept(2) and accept4(2) where tracefs and perf_event_open() serve, else
+ * the raw tracepoint of every syscall's exit, which bpf() attaches alone,
+ * with CAP_BPF and CAP_PERFMON. The raw one runs at every syscall of the
+ * machine (a compare and a return at the others): README's Overhead gives
+ * what that costs against the classic ones.
+ */
+static bool raw_exits(const struct session *s)
+{
+	static const char *const dirs[] = { TRACEFS, "/sys/kernel/debug/tracing" };
+	bool admin = s->caps & (1ULL << CAP_SYS_ADMIN_BIT);
+	struct stat st;
+	size_t i;
+
+	/* Debian's and Ubuntu's level 3: perf_event_open() only for CAP_SYS_ADMIN */
+	if (!admin && paranoid_level() > 2)
+		return true;
+	for (i = 0; i < 2; i++) {
+		char events[64];
+
+		snprintf(events, sizeof(events), "%s/events", dirs[i]);
+		if (!stat(events, &st))
+			return false;
+		if (errno == EACCES)
+			return true; /* root's only, as on most systems */
+	}
+	return !admin; /* not mounted: the tool mounts it only with CAP_SYS_ADMIN */
+}
+
+/* Is p an accept syscall exit of the kind not chosen (raw: the raw one)? */
+static bool other_exit_kind(const struct bpf_program *p, bool raw)
+{
+	if (strncmp(bpf_program__name(p), ACCEPT_EXITS, sizeof(ACCEPT_EXITS) - 1))
+		return false;
+	return (bpf_program__type(p) == BPF_PROG_TYPE_TRACING) != raw;
+}
+
 /*
  * Open the BPF object and choose the programs of mode m (and those the
  * tool's want_prog keeps); mount what attaching them will need, before the
@@ -589,7 +644,7 @@ static int open_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 		.sz = sizeof(oo),
 		.btf_custom_path = getenv(BTF_ENV),
 	};
-	bool need_tracefs = false, need_cgroup = false;
+	bool need_tracefs = false, need_cgroup = false, need_btf = false, raw = raw_exits(s);
 	struct bpf_program *p;
 	int nprogs = 0;
 
@@ -605,13 +660,24 @@ static int open_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 		return -1;
 	}
 	bpf_object__for_each_program (p, s->obj) {
-		bool on = prog_in_mode(p, m) && (!s->tool->want_prog ||
-						 s->tool->want_prog(s->opts, bpf_program__name(p)));
+		bool on =
+			prog_in_mode(p, m) && !other_exit_kind(p, raw) &&
+			(!s->tool->want_prog || s->tool->want_prog(s->opts, bpf_program__name(p)));
 
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
 		need_cgroup |= on && bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SKB;
+		need_btf |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACING;
+	}
+	/* fentry and tp_btf programs are attached by the kernel's BTF ids */
+	if (need_btf && access(KERNEL_BTF, R_OK)) {
+		snprintf(why, len,
+			 "its fentry and tp_btf programs attach through the kernel's own BTF, "
+			 "which it does not expose at %s (%s); %s serves kprobes and classic "
+			 "tracepoints only",
+			 KERNEL_BTF, strerror(errno), BTF_ENV);
+		return -1;
 	}
 	if (need_tracefs && ensure_tracefs(s, why, len))
 		return -1;
@@ -700,7 +766,6 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
  * accept.bpf.h): detach them. (kprobe mode keeps them: they also catch the
  * accepts its kretprobe misses.)
  */
-#define ACCEPT_EXITS "all_sys_exit_accept" /* the programs' names begin so */
 
 static void detach_accept_exits(struct session *s)
 {

@@ -49,6 +49,7 @@ int main(void)
 	test_opts_bad();
 	test_opts_dns();
 	test_opts_again();
+	test_kernel_lacks();
 
 	return check_summary("unit");
 }

@@ -2,7 +2,7 @@
 /*
  * What the parts of the unit binary share: unit.c (main and the test
  * data helpers), unit_table.c, unit_json.c, unit_count.c, unit_buffers.c
- * and unit_options.c, one subject each.
+ * unit_options.c and unit_kernel.c, one subject each.
  */
 #ifndef TESTS_UNIT_H
 #define TESTS_UNIT_H
@@ -72,5 +72,6 @@ void test_opts_done(void);
 void test_opts_bad(void);
 void test_opts_dns(void);
 void test_opts_again(void);
+void test_kernel_lacks(void);
 
 #endif

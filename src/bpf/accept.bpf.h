@@ -39,22 +39,39 @@ static __always_inline void accepted(enum rd m, const struct sock *sk)
 static __always_inline int on_csk_accept_return(enum rd m, struct sock *newsk)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key = sk_key(newsk);
 
 	if (!newsk)
 		return 0;
 	accepted(m, newsk);
-	bpf_map_update_elem(&accepted_by_tid, &tid, &newsk, BPF_ANY);
+	bpf_map_update_elem(&accepted_by_tid, &tid, &key, BPF_ANY);
 	return 0;
 }
 
-/* The return value, whatever the function's arity on this kernel. */
+/*
+ * inet_csk_accept(sk, arg) from Linux 6.10, when struct proto_accept_arg
+ * came; (sk, flags, err, kern) before. An fexit program finds the return
+ * value after the arguments (bpf_get_func_ret() would find it for any
+ * arity, but only from 5.17).
+ */
+struct proto_accept_arg___probe {
+	int flags;
+};
+
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_csk_accept)
 {
-	__u64 ret = 0;
+	__u64 ret;
 
-	bpf_get_func_ret(ctx, &ret);
-	/* a plain integer to the verifier: read it as an address */
+	/*
+	 * Each a load at a constant offset of its own: the verifier refuses a
+	 * context access at a computed one, which is what the compiler makes of
+	 * ctx[cond ? 2 : 4].
+	 */
+	if (bpf_core_type_exists(struct proto_accept_arg___probe))
+		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
+	else
+		asm volatile("%0 = *(u64 *)(%1 + 32)" : "=r"(ret) : "r"(ctx));
 	return on_csk_accept_return(RD_PROBE, (struct sock *)ret);
 }
 
@@ -104,14 +121,15 @@ struct sys_exit_args {
 /* The socket behind the current task's file descriptor fd, or NULL. */
 static __always_inline const struct sock *fd_sock(long fd)
 {
-	/* the task's own fields directly; what they point to is read with care */
-	struct fdtable *fdt = bpf_get_current_task_btf()->files->fdt;
-	struct file **fds = fdt->fd;
+	/* the task's own fields; what they point to is read with care */
+	struct fdtable *fdt = TASK(files, fdt);
+	struct file **fds;
 	struct file *f = NULL;
 	struct socket *sock;
 
-	if (fd < 0 || fd >= fdt->max_fds)
+	if (fd < 0 || fd >= RD(task_btf() ? RD_BTF : RD_PROBE, fdt, max_fds))
 		return NULL;
+	fds = RD(task_btf() ? RD_BTF : RD_PROBE, fdt, fd);
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
@@ -160,6 +178,14 @@ static __always_inline int on_accept_exit(long ret)
 	return 0;
 }
 
+/*
+ * The exits come in two kinds; userspace loads one (session.c):
+ * - the classic tracepoints of the two syscalls: found through tracefs and
+ *   attached with perf_event_open(), so they need tracefs readable and,
+ *   at Debian's perf_event_paranoid=3, CAP_SYS_ADMIN;
+ * - the raw tracepoint of every syscall's exit, filtered here by syscall
+ *   number: attached through bpf() alone (CAP_BPF and CAP_PERFMON).
+ */
 SEC("tracepoint/syscalls/sys_exit_accept")
 int all_sys_exit_accept(struct sys_exit_args *ctx)
 {
@@ -170,6 +196,36 @@ SEC("tracepoint/syscalls/sys_exit_accept4")
 int all_sys_exit_accept4(struct sys_exit_args *ctx)
 {
 	return on_accept_exit(ctx->ret);
+}
+
+/*
+ * The syscall a task's registers say it made, and whether the task runs
+ * 32-bit code: a compat task's numbers are another table's (the classic
+ * tracepoints ignore such tasks' calls too).
+ */
+#if defined(__TARGET_ARCH_x86)
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit syscall */
+#define COMPAT_TASK() (TASK(thread_info.status) & TS_COMPAT)
+#elif defined(__TARGET_ARCH_arm64)
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#define TIF_32BIT 22 /* thread_info.flags: an AArch32 task */
+#define COMPAT_TASK() (TASK(thread_info.flags) & (1UL << TIF_32BIT))
+#else
+#error "the syscall number's register: add this architecture's"
+#endif
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(all_sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+
+	/* every syscall of the machine passes here: leave at once */
+	if (nr != cfg.nr_accept && nr != cfg.nr_accept4)
+		return 0;
+	if (COMPAT_TASK())
+		return 0;
+	return on_accept_exit(ret);
 }
 
 #endif

@@ -102,11 +102,25 @@ struct {
 } mntns_filter SEC(".maps");
 
 /*
- * The current task is read through its BTF pointer in every mode: every
- * kind of program here (fentry, kprobe, tp_btf, classic tracepoint) may
- * call bpf_get_current_task_btf(), and a direct load costs a fraction of a
- * helper call. Only sockets need RD() and a mode.
+ * The current task. Where the kernel has bpf_get_current_task_btf() (Linux
+ * 5.11) and the tool uses the kernel's own BTF, it is read through its BTF
+ * pointer in every mode (fentry, kprobe, tp_btf and classic tracepoint
+ * programs may all call it): a direct load costs a fraction of a helper
+ * call. Elsewhere (5.10; TCPTOOLS_BTF) it is read with CO-RE probe reads.
+ * Both are constants at load time (a CO-RE relocation against the running
+ * kernel, and .rodata): the verifier sees one branch only and drops the
+ * other, helper call and all, so 5.10 never meets the newer helper.
  */
+static __always_inline bool task_btf(void)
+{
+	return bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf) &&
+	       !cfg.no_kernel_btf;
+}
+
+/* current->a->b... for the members given, read either way */
+#define TASK(...)                                                    \
+	(task_btf() ? ARROW(bpf_get_current_task_btf(), __VA_ARGS__) \
+		    : BPF_CORE_READ((struct task_struct *)bpf_get_current_task(), __VA_ARGS__))
 
 /* Does the current task pass -p, -u, --cgroupmap and --mntnsmap? */
 static __always_inline bool task_allowed(void)
@@ -122,7 +136,7 @@ static __always_inline bool task_allowed(void)
 			return false;
 	}
 	if (cfg.filter_mntns) {
-		__u64 ino = bpf_get_current_task_btf()->nsproxy->mnt_ns->ns.inum;
+		__u64 ino = TASK(nsproxy, mnt_ns, ns.inum);
 
 		if (!bpf_map_lookup_elem(&mntns_filter, &ino))
 			return false;
@@ -138,14 +152,23 @@ static __always_inline bool port_allowed(__u16 port)
 /* Who and when: filled in the context of the process that acted. */
 static __always_inline void task_fill(struct event *e)
 {
-	/* the fields the pid, uid and comm helpers read, without their calls */
-	struct task_struct *t = bpf_get_current_task_btf();
-
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	e->pid = t->tgid;
-	e->tid = t->pid;
-	e->uid = t->cred->uid.val;
-	__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
+	if (task_btf()) {
+		/* the fields the pid, uid and comm helpers read, without their calls */
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		e->pid = t->tgid;
+		e->tid = t->pid;
+		e->uid = t->cred->uid.val;
+		__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
+	} else {
+		__u64 id = bpf_get_current_pid_tgid();
+
+		e->pid = id >> 32;
+		e->tid = (__u32)id;
+		e->uid = (__u32)bpf_get_current_uid_gid();
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
+	}
 }
 
 /*

@@ -417,6 +417,15 @@ class actions:
         return "/proc/%d/ns/mnt" % os.getpid()
 
     @staticmethod
+    def hide_kernel_btf(keep):
+        """
+        In the mount namespace of own_mounts: an empty /sys/kernel/btf, as on
+        a kernel that exposes no BTF (the kernel itself still has it).
+        """
+        _check(libc.mount(b"tmpfs", b"/sys/kernel/btf", b"tmpfs", 0, None), "mount tmpfs")
+        return os.path.exists("/sys/kernel/btf/vmlinux")
+
+    @staticmethod
     def abort_all(keep):
         """Close every socket with a reset (SO_LINGER 0)."""
         for s in keep:

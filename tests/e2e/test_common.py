@@ -11,7 +11,7 @@ import pytest
 import test_tcpaccept
 import test_tcpconnect
 import test_tcptracer
-from conftest import (EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, SYS_ACCEPT, SYS_ACCEPT4,
+from conftest import (ATTACH, EXPECT_MODES, MODES, NOBODY, ROOT, SANITIZED, SYS_ACCEPT, SYS_ACCEPT4,
                       TOOLS, Tool, bpftool, exchange, gone_soon, have, is_mounted,
                       linked_prog_names, mode_in_use, prog_ids_of, prog_names_of, run_tool,
                       strace_bpf, table_rows, threads_in_accept, tool_argv, u64hex)
@@ -167,8 +167,11 @@ def test_root_without_capabilities(name):
 
 
 # what README names as enough for each tool, without root
-CAPS = {"tcpconnect": "+bpf,+perfmon", "tcpaccept": "+bpf,+perfmon,+dac_read_search",
-        "tcptracer": "+bpf,+perfmon,+dac_read_search"}
+CAPS = {"tcpconnect": "+bpf,+perfmon", "tcpaccept": "+bpf,+perfmon",
+        "tcptracer": "+bpf,+perfmon"}
+# the raw syscall exit, which the tools use for accept where the classic ones
+# (ACCEPT_EXITS) would need tracefs or perf_event_open()
+RAW_EXIT = "all_sys_exit_raw"
 
 
 def as_nobody(caps, ns, argv):
@@ -181,30 +184,45 @@ def as_nobody(caps, ns, argv):
 def test_nobody_with_the_documented_capabilities(name, tool, child_factory):
     """
     A user other than root, with exactly the capabilities README names for
-    the tool, traces: rows with the right PIDs. tracefs is mounted (it could
-    not mount it), in a mount namespace of the test's own. Where Debian's
-    perf_event_paranoid level 3 holds, kprobes and classic tracepoints want
-    CAP_SYS_ADMIN: the tool says so in one line.
+    the tool, traces: rows with the right PIDs. tracefs is mounted, in a
+    mount namespace of the test's own, but it is root's: the accept syscall
+    exits are the raw one, attached through bpf() alone. Where Debian's
+    perf_event_paranoid level 3 holds, kprobes want CAP_SYS_ADMIN: in kprobe
+    mode the tool says so in one line.
     """
     ns = child_factory(comm="tcpt-mounts").call("own_mounts", True)
     argv = as_nobody(CAPS[name], ns, tool_argv(name, "-j"))
     with open("/proc/sys/kernel/perf_event_paranoid") as f:
         paranoid = int(f.read())
-    # kprobes and classic tracepoints (tcpaccept's and tcptracer's syscall
-    # exits) are attached through perf_event_open()
-    if paranoid > 2 and (name != "tcpconnect" or mode_in_use(name) == "kprobe"):
+    # kprobes are attached through perf_event_open()
+    if paranoid > 2 and mode_in_use(name) == "kprobe":
         res = subprocess.run(argv, capture_output=True, timeout=60)
         line = one_error_line(res, name)
         assert res.returncode == 1
         assert "(Permission denied: kernel.perf_event_paranoid is above 2, and this kernel " \
             "then lets only CAP_SYS_ADMIN attach kprobes and tracepoints" in line, line
         return
+    def check(t):
+        with open("/proc/%d/status" % t.proc.pid) as f:
+            assert [l.split()[1] for l in f if l.startswith("Uid:")] == [str(NOBODY)]
+        linked = linked_prog_names(t.proc.pid)
+        if name != "tcpconnect":
+            assert RAW_EXIT in linked and not ACCEPT_EXITS & linked, linked
+
+    traces_exactly(name, tool, child_factory, argv, check)
+
+
+def traces_exactly(name, tool, child_factory, argv, check=lambda t: None):
+    """
+    The tool run as argv (with -j) gives exactly the rows of one connection
+    between two processes of the test's, no more; check(t) looks at the
+    running tool first.
+    """
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "127.0.0.1")
     t = tool(name, argv=argv)
-    with open("/proc/%d/status" % t.proc.pid) as f:
-        assert [l.split()[1] for l in f if l.startswith("Uid:")] == [str(NOBODY)]
+    check(t)
     c, s = exchange(client, server, port, "127.0.0.1", 4)
     pids = {client.info["pid"], server.info["pid"]}
     deadline = time.monotonic() + 10
@@ -221,10 +239,39 @@ def test_nobody_with_the_documented_capabilities(name, tool, child_factory):
     assert rows == want
 
 
+def test_btf_from_a_file(name, tool, child_factory, tmp_path):
+    """
+    TCPTOOLS_BTF names a BTF file for a kernel that exposes none (here its
+    /sys/kernel/btf hidden): kprobes and classic tracepoints need no more,
+    so kprobe mode traces, and so does tcpaccept's tracepoint mode (classic
+    syscall exits only). fentry and tp_btf programs are attached by the
+    kernel's own BTF ids: the modes that have them fail in one line.
+    """
+    btf = tmp_path / "vmlinux.btf"
+    with open("/sys/kernel/btf/vmlinux", "rb") as src, open(str(btf), "wb") as dst:
+        dst.write(src.read())
+    child = child_factory(comm="tcpt-mounts")
+    ns = child.call("own_mounts", True)
+    assert child.call("hide_kernel_btf") is False
+    argv = ["nsenter", "--mount=" + ns, "env", "TCPTOOLS_BTF=" + str(btf)] + \
+        tool_argv(name, "-j")
+    mode = ATTACH
+    if mode == "auto":
+        mode = "kprobe" if "kprobe" in EXPECT_MODES else "tracepoint"
+    if mode == "kprobe" or (mode == "tracepoint" and name == "tcpaccept"):
+        return traces_exactly(name, tool, child_factory, argv)
+    res = subprocess.run(argv, capture_output=True, timeout=60)
+    line = one_error_line(res, name)
+    assert res.returncode == 1
+    assert ("its fentry and tp_btf programs attach through the kernel's own BTF, which it "
+            "does not expose at /sys/kernel/btf/vmlinux (No such file or directory); "
+            "TCPTOOLS_BTF serves kprobes and classic tracepoints only") in line, line
+
+
 @pytest.mark.parametrize("name,caps,args,missing", [
-    ("tcpaccept", "+bpf,+perfmon", [], "CAP_DAC_READ_SEARCH"),
-    ("tcptracer", "+bpf,+perfmon", [], "CAP_DAC_READ_SEARCH"),
     ("tcpconnect", "+bpf,+perfmon", ["-d"], "CAP_NET_ADMIN"),
+    ("tcpaccept", "+bpf", [], "CAP_PERFMON"),
+    ("tcptracer", "+perfmon", [], "CAP_BPF"),
 ])
 def test_nobody_missing_a_capability(child_factory, name, caps, args, missing):
     """One line that names the capability missing, exit 1."""
@@ -235,16 +282,42 @@ def test_nobody_missing_a_capability(child_factory, name, caps, args, missing):
     assert res.returncode == 1 and missing in line, line
 
 
-def test_nobody_cannot_mount_tracefs(child_factory):
-    """Where tracefs is missing, mounting it needs CAP_SYS_ADMIN: said so."""
-    ns = child_factory(comm="tcpt-mounts").call("own_mounts", False)
-    res = subprocess.run(as_nobody(CAPS["tcpaccept"], ns, tool_argv("tcpaccept")),
-                         capture_output=True, timeout=60)
-    line = one_error_line(res, "tcpaccept")
-    assert res.returncode == 1
-    assert ("tracefs is not mounted on /sys/kernel/tracing, and the tool cannot mount it in "
-            "a mount namespace of its own (Operation not permitted: that needs "
-            "CAP_SYS_ADMIN)") in line
+@pytest.mark.parametrize("name", ["tcpaccept", "tcptracer"])
+@pytest.mark.parametrize("tracefs", [True, False], ids=["tracefs root's", "no tracefs"])
+def test_nobody_accepts_through_the_raw_exit(name, tracefs, tool, child_factory):
+    """
+    Without CAP_SYS_ADMIN, where tracefs is root's or missing (it cannot be
+    mounted), accepts are still caught at the syscall's exit where that is
+    needed: the raw exit, which bpf() attaches alone. Accepts already blocked
+    when tracing starts (only the exits see them return, in fentry and
+    kprobe modes too) and accepts begun after, accept(2) and accept4(2),
+    IPv4 and IPv6: each reported once, with its own thread and port.
+    """
+    if mode_in_use(name) == "kprobe":
+        with open("/proc/sys/kernel/perf_event_paranoid") as f:
+            if int(f.read()) > 2:
+                pytest.skip("kprobes need CAP_SYS_ADMIN at perf_event_paranoid > 2")
+    ns = child_factory(comm="tcpt-mounts").call("own_mounts", tracefs)
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port4 = server.call("listen", "127.0.0.1")
+    port6 = server.call("listen", "::1")
+    server.send("accept", port4, 1, "accept")
+    server.wait_blocked({SYS_ACCEPT}, 1)
+    t = tool(name, argv=as_nobody(CAPS[name], ns, tool_argv(name, "-j")))
+    linked = linked_prog_names(t.proc.pid)
+    assert RAW_EXIT in linked and not ACCEPT_EXITS & linked, linked
+    conns = [client.call("connect", "127.0.0.1", port4)]
+    acc = server.recv()
+    for port, addr, how in ((port4, "127.0.0.1", "accept4"), (port6, "::1", "accept"),
+                            (port6, "::1", "accept4")):
+        server.send("accept", port, 1, how)
+        server.wait_blocked({SYS_ACCEPT if how == "accept" else SYS_ACCEPT4}, 1)
+        conns.append(client.call("connect", addr, port))
+        acc += server.recv()
+    assert accepted_rows(t, server, 4) == sorted((a["tid"], a["rport"]) for a in acc)
+    assert sorted(a["rport"] for a in acc) == sorted(c["lport"] for c in conns)
+    assert t.stop() == 0
 
 
 # ---------------------------------------------------------------- attach modes
