@@ -714,9 +714,9 @@ static void attach_failure(enum attach_mode m, const struct bpf_program *p, int 
 		snprintf(why, len, "%s", NO_KPROBES);
 	else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
 		snprintf(why, len,
-			 "this kernel cannot attach fentry/fexit programs to %s "
+			 "this kernel (%s) cannot attach fentry/fexit programs to %s "
 			 "(ENOTSUPP: no BPF trampoline for it%s)",
-			 bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
+			 kernel_release(), bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
 	else
 		snprintf(why, len, "cannot attach %s (%s%s)", bpf_program__section_name(p),
 			 strerror(-err),
