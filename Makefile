@@ -281,6 +281,9 @@ bench: all
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c bench/floor.bpf.c -o $(OUT)/floor.bpf.o
 	$(call msg,CC,$(OUT)/floor)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/floor.c $(LIBBPF_LIBS) -o $(OUT)/floor
+	$(call msg,CC,$(OUT)/syscalls)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/syscalls.c -o $(OUT)/syscalls
 	$(Q)$(PYTHON) bench/run
+	$(Q)$(PYTHON) bench/sysexit
 
 -include $(wildcard $(OUT)/*.d)

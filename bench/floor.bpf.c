@@ -39,3 +39,27 @@ int floor_exit_accept4(void *ctx)
 {
 	return 0;
 }
+
+/*
+ * The raw syscall exit, as the tools' all_sys_exit_raw leaves it at every
+ * syscall but accept(2) and accept4(2): the number compared, and out.
+ * (bench/sysexit sets it against the two classic tracepoints above.)
+ */
+#if defined(__TARGET_ARCH_x86)
+#define FLOOR_NR(regs) ((regs)->orig_ax)
+#define NR_ACCEPT 43
+#define NR_ACCEPT4 288
+#elif defined(__TARGET_ARCH_arm64)
+#define FLOOR_NR(regs) ((regs)->syscallno)
+#define NR_ACCEPT 202
+#define NR_ACCEPT4 242
+#endif
+
+SEC("tp_btf/sys_exit")
+int floor_sys_exit_raw(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long nr = FLOOR_NR(regs);
+
+	return nr == NR_ACCEPT || nr == NR_ACCEPT4;
+}
