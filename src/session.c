@@ -17,6 +17,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -185,6 +186,7 @@ __attribute__((format(printf, 3, 4))) static int fail(const struct session *s, i
 
 #define CAP_NET_ADMIN_BIT 12
 #define CAP_SYS_PTRACE_BIT 19
+#define CAP_SYS_RESOURCE_BIT 24
 #define CAP_SYS_ADMIN_BIT 21
 #define CAP_PERFMON_BIT 38
 #define CAP_BPF_BIT 39
@@ -569,13 +571,26 @@ static bool kernel_has_kprobes(void)
 #endif
 
 /* Why loading in mode m failed with err, from what libbpf said (load_log). */
-static void load_failure(enum attach_mode m, int err, char *why, size_t len)
+static void load_failure(const struct session *s, enum attach_mode m, int err, char *why,
+			 size_t len)
 {
 	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err);
-
+	struct rlimit rl;
 	char lacks[128];
 
-	if (load_log.verdict[0] && kernel_lacks_helper(load_log.verdict, lacks, sizeof(lacks)))
+	/*
+	 * Before 5.11 the kernel charges BPF maps and programs to the memlock
+	 * limit; libbpf raises it where the process may (CAP_SYS_RESOURCE).
+	 */
+	if (err == -EPERM && !kernel_at_least(5, 11) &&
+	    !(s->caps & (1ULL << CAP_SYS_RESOURCE_BIT)) && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		snprintf(why, len,
+			 "this kernel (%s) charges BPF memory to RLIMIT_MEMLOCK (memory cgroups "
+			 "do from Linux 5.11), and its limit here, %llu KiB, is too low: the tool "
+			 "needs CAP_SYS_RESOURCE to raise it, or a higher limit (ulimit -l)",
+			 kernel_release(), (unsigned long long)rl.rlim_cur / 1024);
+	else if (load_log.verdict[0] && kernel_lacks_helper(load_log.verdict, lacks, sizeof(lacks)))
 		snprintf(why, len, "this kernel (%s) has no %s", kernel_release(), lacks);
 	else if (load_log.verdict[0])
 		snprintf(why, len,
@@ -696,7 +711,7 @@ static int load_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 	err = s->ops->load(s->skel);
 	load_log.on = false;
 	if (err) {
-		load_failure(m, err, why, len);
+		load_failure(s, m, err, why, len);
 		return -1;
 	}
 	if (fill_ports(s)) {

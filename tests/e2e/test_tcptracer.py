@@ -314,7 +314,11 @@ def test_x_of_half_closed_pairs_over_veth(tool, veth_peer, child_factory, fam):
     while the other's FIN crosses the veth, every X names the process that
     released that end: a client's X its own PID, never a server process's
     (before the fix, about 1 in 4 did); a server end's X the forked socat
-    that served it (not the listener, which let go of it first).
+    that served it (not the listener, which let go of it first), or that
+    socat's own child, which inherited the socket and runs the SYSTEM
+    command: where the forked socat let go first, the child's exec drops the
+    last reference (close-on-exec), and its COMM is sh by then (seen on
+    5.10 under QEMU in about half the connections).
     """
     (here, there), ns = veth_peer[0][fam], veth_peer[1]
     port = child_factory(comm="tcpt-ports").call("free_port", here)
@@ -356,6 +360,6 @@ def test_x_of_half_closed_pairs_over_veth(tool, veth_peer, child_factory, fam):
             wrong.append(("client", lport, mine))
         if (len(theirs) != 2 or theirs[0] != ("accept", server.pid, "socat") or
                 theirs[1][0] != "close" or theirs[1][1] in pids | {server.pid} or
-                theirs[1][2] != "socat"):
+                theirs[1][2] not in ("socat", "sh")):
             wrong.append(("server", lport, theirs))
     assert wrong == [], "%d of %d connections wrong: %s" % (len(wrong), len(conns), wrong)
