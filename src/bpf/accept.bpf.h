@@ -118,18 +118,17 @@ struct sys_exit_args {
 	long ret;
 };
 
-/* The socket behind the current task's file descriptor fd, or NULL. */
-static __always_inline const struct sock *fd_sock(long fd)
+/* The socket behind file descriptor fd of table fdt (read as m says), or NULL. */
+static __always_inline const struct sock *fdt_sock(enum rd m, struct fdtable *fdt, long fd)
 {
-	/* the task's own fields; what they point to is read with care */
-	struct fdtable *fdt = TASK(files, fdt);
 	struct file **fds;
 	struct file *f = NULL;
 	struct socket *sock;
 
-	if (fd < 0 || fd >= RD(task_btf() ? RD_BTF : RD_PROBE, fdt, max_fds))
+	if (fd < 0 || fd >= RD(m, fdt, max_fds))
 		return NULL;
-	fds = RD(task_btf() ? RD_BTF : RD_PROBE, fdt, fd);
+	fds = RD(m, fdt, fd);
+	/* what the table points to is read with care */
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return NULL;
 	sock = BPF_CORE_READ(f, private_data);
@@ -137,6 +136,18 @@ static __always_inline const struct sock *fd_sock(long fd)
 	if (!sock || BPF_CORE_READ(sock, file) != f)
 		return NULL;
 	return BPF_CORE_READ(sock, sk);
+}
+
+/* The socket behind the current task's file descriptor fd, or NULL. */
+static __always_inline const struct sock *fd_sock(long fd)
+{
+	struct task_struct *t;
+
+	/* task_btf() once: each test of it is a load */
+	if (task_btf())
+		return fdt_sock(RD_BTF, bpf_get_current_task_btf()->files->fdt, fd);
+	t = (struct task_struct *)bpf_get_current_task();
+	return fdt_sock(RD_PROBE, BPF_CORE_READ(t, files, fdt), fd);
 }
 
 /*
