@@ -627,7 +627,7 @@ def test_valgrind_memcheck(name, child_factory):
                ('"pid":%d,' % server.info["pid"]) in l, timeout=30)
     rc = t.stop(timeout=120)
     summary = [l for l in t.err if "ERROR SUMMARY" in l]
-    assert rc == 0, t.err[-30:]
+    assert rc == 0, "\n".join(t.err[-60:])
     assert summary and " 0 errors from 0 contexts" in summary[-1], t.err[-30:]
     assert any("All heap blocks were freed" in l or "definitely lost: 0 bytes" in l
                for l in t.err), t.err[-30:]
