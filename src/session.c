@@ -371,11 +371,13 @@ static int mount_privately(struct session *s, const char *fstype, const char *ta
 }
 
 /*
- * Classic tracepoints are found through tracefs (libbpf reads each event's
- * id there): mount it if nobody has. stat(), not access(): a tool run with
- * capabilities but another user's real UID must be judged by what it can do.
+ * Can classic tracepoints be found through tracefs (libbpf reads each
+ * event's id there)? 0 if so, with *dir set; else EACCES (mounted, but not
+ * readable: root's only on most systems) or ENOENT (not mounted). stat(),
+ * not access(): a tool run with capabilities but another user's real UID
+ * must be judged by what it can do.
  */
-static int ensure_tracefs(struct session *s, char *why, size_t len)
+static int tracefs_state(const char **dir)
 {
 	static const char *const dirs[] = { TRACEFS, "/sys/kernel/debug/tracing" };
 	struct stat st;
@@ -384,19 +386,27 @@ static int ensure_tracefs(struct session *s, char *why, size_t len)
 	for (i = 0; i < 2; i++) {
 		char events[64];
 
+		*dir = dirs[i];
 		snprintf(events, sizeof(events), "%s/events", dirs[i]);
 		if (!stat(events, &st))
 			return 0;
-		if (errno == EACCES) {
-			snprintf(why, len,
-				 "cannot read tracefs at %s (%s): the syscall tracepoints' ids are "
-				 "there, readable by root only on most systems: it needs "
-				 "CAP_DAC_READ_SEARCH, or root",
-				 dirs[i], strerror(errno));
-			return -1;
-		}
+		if (errno == EACCES)
+			return EACCES;
 	}
-	return mount_privately(s, "tracefs", TRACEFS, why, len);
+	return ENOENT;
+}
+
+/* tracefs, for classic tracepoints: mount it if nobody has. */
+static int ensure_tracefs(struct session *s, char *why, size_t len)
+{
+	const char *dir;
+	int state = tracefs_state(&dir);
+
+	if (state == EACCES) {
+		snprintf(why, len, "cannot read tracefs at %s (%s)", dir, strerror(EACCES));
+		return -1;
+	}
+	return state ? mount_privately(s, "tracefs", TRACEFS, why, len) : 0;
 }
 
 /* A cgroup2 hierarchy mounted already, or -1. */
@@ -620,24 +630,16 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
  */
 static bool raw_exits(const struct session *s)
 {
-	static const char *const dirs[] = { TRACEFS, "/sys/kernel/debug/tracing" };
 	bool admin = s->caps & (1ULL << CAP_SYS_ADMIN_BIT);
-	struct stat st;
-	size_t i;
+	const char *dir;
+	int state;
 
 	/* Debian's and Ubuntu's level 3: perf_event_open() only for CAP_SYS_ADMIN */
 	if (!admin && paranoid_level() > 2)
 		return true;
-	for (i = 0; i < 2; i++) {
-		char events[64];
-
-		snprintf(events, sizeof(events), "%s/events", dirs[i]);
-		if (!stat(events, &st))
-			return false;
-		if (errno == EACCES)
-			return true; /* root's only, as on most systems */
-	}
-	return !admin; /* not mounted: the tool mounts it only with CAP_SYS_ADMIN */
+	state = tracefs_state(&dir);
+	/* not mounted: the tool mounts it only with CAP_SYS_ADMIN */
+	return state == EACCES || (state == ENOENT && !admin);
 }
 
 /* Is p an accept syscall exit of the kind not chosen (raw: the raw one)? */
@@ -731,7 +733,8 @@ static void attach_failure(enum attach_mode m, const struct bpf_program *p, int 
 		snprintf(why, len,
 			 "this kernel (%s) cannot attach fentry/fexit programs to %s "
 			 "(ENOTSUPP: no BPF trampoline for it%s)",
-			 kernel_release(), bpf_program__section_name(p) + 6, ARCH_TRAMPOLINE_NOTE);
+			 kernel_release(), strchr(bpf_program__section_name(p), '/') + 1,
+			 ARCH_TRAMPOLINE_NOTE);
 	else
 		snprintf(why, len, "cannot attach %s (%s%s)", bpf_program__section_name(p),
 			 strerror(-err),
