@@ -49,29 +49,24 @@ static __always_inline int on_csk_accept_return(enum rd m, struct sock *newsk)
 }
 
 /*
- * inet_csk_accept(sk, arg) from Linux 6.10, when struct proto_accept_arg
- * came; (sk, flags, err, kern) before. An fexit program finds the return
- * value after the arguments (bpf_get_func_ret() would find it for any
- * arity, but only from 5.17).
+ * The return value: bpf_get_func_ret() (Linux 5.17; inlined by the
+ * verifier) finds it whatever the function's arity on this kernel
+ * (inet_csk_accept(sk, arg) from 6.10, (sk, flags, err, kern) before).
+ * Older kernels lack it, and have the four arguments: an fexit program
+ * finds the return value after them, in its own context. (Telling the two
+ * signatures apart by CO-RE instead, by struct proto_accept_arg, would
+ * search every module's BTF at each load on kernels before 6.10.)
  */
-struct proto_accept_arg___probe {
-	int flags;
-};
-
 SEC("fexit/inet_csk_accept")
 int BPF_PROG(fexit_csk_accept)
 {
-	__u64 ret;
+	__u64 ret = 0;
 
-	/*
-	 * Each a load at a constant offset of its own: the verifier refuses a
-	 * context access at a computed one, which is what the compiler makes of
-	 * ctx[cond ? 2 : 4].
-	 */
-	if (bpf_core_type_exists(struct proto_accept_arg___probe))
-		asm volatile("%0 = *(u64 *)(%1 + 16)" : "=r"(ret) : "r"(ctx));
-	else
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_ret))
+		bpf_get_func_ret(ctx, &ret);
+	else /* a load at a constant offset: the verifier refuses a computed one */
 		asm volatile("%0 = *(u64 *)(%1 + 32)" : "=r"(ret) : "r"(ctx));
+	/* a plain integer to the verifier after the helper: read it as an address */
 	return on_csk_accept_return(RD_PROBE, (struct sock *)ret);
 }
 
