@@ -637,7 +637,12 @@ def prog_info(prog_id):
 
 
 def linked_prog_names(pid):
-    """Names of the programs process pid has attached right now (its link fds)."""
+    """
+    Names of the programs process pid has attached right now: through BPF
+    links (their fds), or through perf events, which is how libbpf attaches
+    kprobes and classic tracepoints on kernels before 5.15 (no BPF link:
+    bpftool asks the kernel about each of the process's perf event fds).
+    """
     names = set()
     for fd in os.listdir("/proc/%d/fd" % pid):
         try:
@@ -648,6 +653,10 @@ def linked_prog_names(pid):
         if "link_type:" in info:
             ids = [l.split()[1] for l in info.splitlines() if l.startswith("prog_id:")]
             names.update(prog_info(int(i)).get("name", "") for i in ids)
+    out = subprocess.run(["bpftool", "-j", "perf", "show"], capture_output=True, check=True)
+    for e in json.loads(out.stdout or b"[]"):
+        if e.get("pid") == pid:
+            names.add(prog_info(e["prog_id"]).get("name", ""))
     return names
 
 
