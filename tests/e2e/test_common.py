@@ -276,16 +276,16 @@ def test_btf_from_a_file(name, tool, child_factory, tmp_path):
 def test_nobody_memlock_before_5_11(name, child_factory):
     """
     Before 5.11 the maps count against RLIMIT_MEMLOCK; without
-    CAP_SYS_RESOURCE the limit stays low (8 MiB here) and map creation
+    CAP_SYS_RESOURCE the limit stays low (256 KiB here) and map creation
     fails: one line names the limit and the way out.
     """
     ns = child_factory(comm="tcpt-mounts").call("own_mounts", True)
-    argv = ["prlimit", "--memlock=8388608"] + as_nobody("+bpf,+perfmon", ns, tool_argv(name))
+    argv = ["prlimit", "--memlock=262144"] + as_nobody("+bpf,+perfmon", ns, tool_argv(name))
     res = subprocess.run(argv, capture_output=True, timeout=60)
     line = one_error_line(res, name)
     assert res.returncode == 1
     assert "charges BPF memory to RLIMIT_MEMLOCK (memory cgroups do from Linux 5.11), and " \
-        "its limit here, 8192 KiB, is too low: the tool needs CAP_SYS_RESOURCE to raise " \
+        "its limit here, 256 KiB, is too low: the tool needs CAP_SYS_RESOURCE to raise " \
         "it, or a higher limit (ulimit -l)" in line, line
 
 
