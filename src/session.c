@@ -645,7 +645,7 @@ static bool raw_exits(const struct session *s)
 /* Is p an accept syscall exit of the kind not chosen (raw: the raw one)? */
 static bool other_exit_kind(const struct bpf_program *p, bool raw)
 {
-	if (strncmp(bpf_program__name(p), ACCEPT_EXITS, sizeof(ACCEPT_EXITS) - 1))
+	if (strncmp(bpf_program__name(p), ACCEPT_EXITS, sizeof(ACCEPT_EXITS) - 1) != 0)
 		return false;
 	return (bpf_program__type(p) == BPF_PROG_TYPE_TRACING) != raw;
 }
