@@ -516,10 +516,12 @@ static int configure(struct session *s)
 	cfg->nr_accept = SYS_accept;
 	cfg->nr_accept4 = SYS_accept4;
 	/* before 6.1 a tracing program's hash maps must be preallocated (kernel.h) */
-	bpf_object__for_each_map (m, s->obj)
-		if (!kernel_runtime_alloc_ok() && bpf_map__type(m) == BPF_MAP_TYPE_HASH &&
-		    bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~(__u32)BPF_F_NO_PREALLOC))
-			return -1;
+	if (!kernel_runtime_alloc_ok())
+		bpf_object__for_each_map (m, s->obj)
+			if (bpf_map__type(m) == BPF_MAP_TYPE_HASH &&
+			    bpf_map__set_map_flags(m, bpf_map__map_flags(m) &
+							      ~(__u32)BPF_F_NO_PREALLOC))
+				return -1;
 	cfg->filter_cgroup = s->cgroup_fd >= 0;
 	cfg->filter_mntns = s->mntns_fd >= 0;
 	m = bpf_object__find_map_by_name(s->obj, "ports");
@@ -784,7 +786,6 @@ static int attach_loaded(struct session *s, enum attach_mode m, char *why, size_
  * accept.bpf.h): detach them. (kprobe mode keeps them: they also catch the
  * accepts its kretprobe misses.)
  */
-
 static void detach_accept_exits(struct session *s)
 {
 	int i, n = 0;
