@@ -2,7 +2,7 @@
 #
 #   make            build build/tcpconnect (and the other tools)
 #   make test       build, then run the unit and end-to-end tests (root)
-#   make vmtest     the tests under Debian's 6.1 and 6.12 kernels in QEMU, per attach mode (root; scripts/vmtest)
+#   make vmtest     the tests under Debian's 5.10, 6.1 and 6.12 kernels in QEMU, per attach mode (root; scripts/vmtest)
 #   make deps       install the Debian packages needed to build and test
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
 #   STATIC=1 ARCH=arm64 static (build/static/) and cross arm64 (build/arm64[-static]/) builds; make dist, static-check, vmtest-arm64, vmlinux-arm64
@@ -165,7 +165,9 @@ test: all $(UNITS:%=$(OUT)/%)
 		TCPT_SANITIZE=$(SANITIZE) tests/run
 
 # The same tests under other kernels, booted in QEMU once each, every attach
-# mode in turn (scripts/vmtest says how; KERNELS= VMTEST_MODES= VMTEST_JOBS=).
+# mode in turn: the whole suite in some modes, a subset in the others
+# (scripts/vmtest says how; KERNELS= VMTEST_MODES= VMTEST_FULL_MODES=
+# VMTEST_SUBSET= VMTEST_JOBS=).
 vmtest: all $(UNITS:%=$(OUT)/%)
 	$(Q)scripts/deps.sh vmtest
 	$(Q)PYTHON=$(PYTHON) TCPT_BUILD=$(abspath $(OUT)) TCPT_SANITIZE=$(SANITIZE) \
@@ -253,8 +255,8 @@ static-check:
 	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=$(HOST_ARCH) all
 	$(Q)scripts/static-check $(abspath build/static)
 
-# make vmtest-arm64: the static arm64 tools under Debian's arm64 6.1 and 6.12
-# kernels in QEMU (TCG), each attach mode, real traffic (scripts/vmtest-arm64; root).
+# make vmtest-arm64: the static arm64 tools under Debian's arm64 5.10, 6.1 and
+# 6.12 kernels in QEMU (TCG), each attach mode, real traffic (scripts/vmtest-arm64; root).
 vmtest-arm64:
 	$(Q)scripts/deps.sh arm64
 	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=arm64 all

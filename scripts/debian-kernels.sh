@@ -13,7 +13,10 @@
 # sources list, lists and package cache, verified with Debian's archive
 # keyring), so that /etc/apt is never changed.
 #
-# The caller sets KCACHE (a directory of its own) and KARCH (amd64, arm64).
+# The caller sets KCACHE (a directory of its own) and KARCH (amd64, arm64),
+# then `kernel_fetch SELECTOR DIR` downloads the package (once, into DIR) and
+# sets KERNEL_PKG, KERNEL_VER and DEB. A series takes its newest package that
+# the mirror really serves (see kernel_fetch).
 
 # The mirror URIs the host's apt uses for Debian and for its security suite.
 debian_mirrors() {
@@ -47,16 +50,32 @@ kernel_pkgnames() {
 	local d=$KCACHE/apt-bullseye
 	apt-cache pkgnames linux-image-
 	if [ "${1:-}" = bullseye ]; then
-		[ -n "$(ls "$d/lists" 2>/dev/null | grep -v partial)" ] || apt_bullseye update >&2 || return 1
+		[ -n "$(find "$d/lists" -maxdepth 1 -name '*_Packages*' 2>/dev/null)" ] ||
+			apt_bullseye update >&2 || return 1
 		apt-cache -o Dir::Etc::SourceList="$d/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
 			-o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache" \
 			-o APT::Architectures::="$KARCH" pkgnames linux-image-
 	fi
 }
 
-# The package a selector names, e.g. linux-image-5.10.0-46-amd64-unsigned.
-kernel_package() {
-	local sel=$1 re s flavour=$KARCH series src=
+# Is SELECTOR one of Debian 11's series (its packages are in bullseye)?
+kernel_selector_is_bullseye() {
+	case ${1%%-*} in 5.10 | 5.10.*) return 0 ;; esac
+	return 1
+}
+
+# Does SELECTOR name one package (a full version) rather than a series?
+kernel_selector_is_exact() {
+	local sel=${1%-"$KARCH"}
+	sel=${sel%-rt}
+	case $sel in *-* | *+deb*) return 0 ;; esac
+	return 1
+}
+
+# The packages a selector names, newest first: those of a series, or the one
+# of a full version. E.g. linux-image-5.10.0-46-amd64-unsigned.
+kernel_candidates() {
+	local sel=$1 re s flavour=$KARCH src=
 	case $sel in
 	*-rt | *-rt-"$KARCH") flavour=rt-$KARCH sel=${sel%-rt*} ;;
 	esac
@@ -67,9 +86,8 @@ kernel_package() {
 	[0-9]*.[0-9]*) re="^linux-image-($s\\.0-[0-9]+|$s\\.[0-9]+\\+deb[0-9]+)-$flavour-unsigned\$" ;;
 	*) return 1 ;;
 	esac
-	series=${sel%%-*}
-	case $series in 5.10 | 5.10.*) src=bullseye ;; esac
-	kernel_pkgnames $src | grep -E "$re" | sort -uV | tail -1
+	kernel_selector_is_bullseye "$sel" && src=bullseye
+	kernel_pkgnames $src | grep -E "$re" | sort -urV
 }
 
 # Is this package one of Debian 11's (fetched through apt_bullseye)?
@@ -78,21 +96,86 @@ kernel_is_bullseye() {
 	return 1
 }
 
-# Download PACKAGE into DIR (once); print the .deb's path.
-kernel_download() {
-	local pkg=$1 dir=$2 name=${1%%:*} deb
+# Download PACKAGE into DIR, once: sets DEB to the .deb's path. Returns 0, 2
+# when the mirror does not have the package (404, or no version of it in the
+# lists), 1 on any other failure (the network, say).
+debian_download() {
+	local pkg=$1 dir=$2 name=${1%%:*} err
 	mkdir -p "$dir"
-	deb=$(find "$dir" -name "${name}_*.deb" | sort -V | tail -1)
-	if [ -z "$deb" ]; then
-		if kernel_is_bullseye "$pkg"; then
-			(cd "$dir" && apt_bullseye download "$pkg") >&2 ||
-				(apt_bullseye update >&2 && cd "$dir" && apt_bullseye download "$pkg") >&2 ||
-				return 1
-		else
-			(cd "$dir" && apt-get download -q=2 -o APT::Sandbox::User=root "$pkg") >&2 ||
-				return 1
-		fi
-		deb=$(find "$dir" -name "${name}_*.deb" | sort -V | tail -1)
+	DEB=$(find "$dir" -name "${name}_*.deb" | sort -V | tail -1)
+	[ -n "$DEB" ] && return 0
+	if kernel_is_bullseye "$pkg"; then
+		err=$(cd "$dir" && apt_bullseye download "$pkg" 2>&1)
+	else
+		err=$(cd "$dir" && apt-get download -q=2 -o APT::Sandbox::User=root "$pkg" 2>&1)
 	fi
-	[ -n "$deb" ] && echo "$deb"
+	DEB=$(find "$dir" -name "${name}_*.deb" | sort -V | tail -1)
+	[ -n "$DEB" ] && return 0
+	case $err in
+	*" 404 "* | *"has no candidate"* | *"Unable to locate package"*) return 2 ;;
+	esac
+	[ -n "$err" ] && echo "$err" >&2
+	return 1
+}
+
+# The package lists the selector's packages come from, updated once per run:
+# the host's (Debian 12), or bullseye's own under $KCACHE.
+KERNEL_LISTS_UPDATED=
+kernel_update_lists() {
+	case " $KERNEL_LISTS_UPDATED " in *" $1 "*) return 1 ;; esac
+	KERNEL_LISTS_UPDATED="$KERNEL_LISTS_UPDATED $1"
+	echo "${0##*/}: updating the package lists ($1)" >&2
+	if [ "$1" = bullseye ]; then
+		apt_bullseye update >&2
+	else
+		apt-get update -qq >&2
+	fi
+}
+
+# A package the mirror did not have is remembered for a week (a file under
+# $KCACHE/unavailable), so that a series falls through to the newest package
+# that downloads at once: arm64's 5.10.0-46 is listed in bullseye-security, but
+# the mirror answers 404 for the arm64 .debs there.
+kernel_unavailable() {
+	[ -n "$(find "$KCACHE/unavailable" -maxdepth 1 -name "$1" -mtime -7 2>/dev/null)" ]
+}
+
+# Download the newest package a selector names that the mirror really has,
+# into DIR (once): sets KERNEL_PKG (linux-image-...-unsigned), KERNEL_VER
+# (5.10.0-32-arm64) and DEB. A package that is not there (404) is tried again
+# after the lists are updated (once per run), then the next older one of the
+# series is; a full version selects that package or nothing.
+kernel_fetch() {
+	local sel=$1 dir=$2 src=host pkg rc exact='' tried=''
+	# shellcheck disable=SC2034 # for the caller
+	KERNEL_PKG='' KERNEL_VER='' DEB=
+	kernel_selector_is_bullseye "$sel" && src=bullseye
+	kernel_selector_is_exact "$sel" && exact=1
+	while :; do
+		tried=
+		for pkg in $(kernel_candidates "$sel"); do
+			[ -z "$exact" ] && kernel_unavailable "$pkg" && continue
+			debian_download "$pkg" "$dir"
+			rc=$?
+			if [ "$rc" = 0 ]; then
+				# shellcheck disable=SC2034 # for the caller
+				KERNEL_PKG=$pkg
+				KERNEL_VER=${pkg#linux-image-}
+				KERNEL_VER=${KERNEL_VER%-unsigned}
+				return 0
+			fi
+			[ "$rc" = 2 ] || return 1
+			tried=$pkg
+			# Stale lists name a package the mirror has dropped: update them
+			# first (once), and only then take an older package.
+			kernel_update_lists "$src" && continue 2
+			echo "${0##*/}: $pkg: not on the mirror (404)" >&2
+			mkdir -p "$KCACHE/unavailable" && touch "$KCACHE/unavailable/$pkg"
+			[ -n "$exact" ] && return 1
+		done
+		# none listed (or all known to be missing): update the lists once
+		kernel_update_lists "$src" || break
+	done
+	echo "${0##*/}: no package for '$sel' downloads${tried:+ (the last tried: $tried)}" >&2
+	return 1
 }
