@@ -578,15 +578,40 @@ static bool kernel_has_kprobes(void)
 #define ENOTSUPP 524 /* the kernel's own "not supported", which strerror() does not know */
 #ifdef __aarch64__
 #define ARCH_TRAMPOLINE_NOTE "; arm64 kernels have them from Linux 6.4"
+#define ARCH_NO_TRAMPOLINES() (!kernel_at_least(6, 4))
 #else
 #define ARCH_TRAMPOLINE_NOTE ""
+#define ARCH_NO_TRAMPOLINES() false
 #endif
+
+/*
+ * The function an fentry/fexit program of the object's chosen ones attaches
+ * to that the kernel's BTF does not describe (libbpf then fails the load
+ * with ESRCH before the kernel sees it), or NULL. Seen on Debian 11's arm64
+ * 5.10, whose BTF lacks tcp_v6_connect.
+ */
+static const char *fentry_target_missing(const struct session *s)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program (p, s->obj) {
+		enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+		const char *target = strchr(bpf_program__section_name(p), '/');
+
+		if (!bpf_program__autoload(p) || bpf_program__type(p) != BPF_PROG_TYPE_TRACING ||
+		    (at != BPF_TRACE_FENTRY && at != BPF_TRACE_FEXIT) || !target)
+			continue;
+		if (libbpf_find_vmlinux_btf_id(target + 1, at) < 0)
+			return target + 1;
+	}
+	return NULL;
+}
 
 /* Why loading in mode m failed with err, from what libbpf said (load_log). */
 static void load_failure(const struct session *s, enum attach_mode m, int err, char *why,
 			 size_t len)
 {
-	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err);
+	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err), *missing;
 	struct rlimit rl;
 	char lacks[128];
 
@@ -608,6 +633,14 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
 		snprintf(why, len,
 			 "the verifier rejected program %s (%s: %s; --debug shows its whole log)",
 			 load_log.prog, e, load_log.verdict);
+	else if (m == ATTACH_FENTRY && err == -ESRCH && (missing = fentry_target_missing(s)))
+		snprintf(why, len,
+			 "this kernel's BTF (%s) has no function %s, which its fentry/fexit "
+			 "programs attach to%s",
+			 kernel_release(), missing,
+			 ARCH_NO_TRAMPOLINES() ? " (nor has it BPF trampolines" ARCH_TRAMPOLINE_NOTE
+						 ")"
+					       : "");
 	else if (m == ATTACH_FENTRY && (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
 					err == -ESRCH || err == -ENOTSUPP))
 		snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)", e);
