@@ -579,9 +579,11 @@ static bool kernel_has_kprobes(void)
 #ifdef __aarch64__
 #define ARCH_TRAMPOLINE_NOTE "; arm64 kernels have them from Linux 6.4"
 #define ARCH_NO_TRAMPOLINES() (!kernel_at_least(6, 4))
+#define NO_TRAMPOLINES_NOTE " (nor has it BPF trampolines" ARCH_TRAMPOLINE_NOTE ")"
 #else
 #define ARCH_TRAMPOLINE_NOTE ""
 #define ARCH_NO_TRAMPOLINES() false
+#define NO_TRAMPOLINES_NOTE ""
 #endif
 
 /*
@@ -637,10 +639,7 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
 		snprintf(why, len,
 			 "this kernel's BTF (%s) has no function %s, which its fentry/fexit "
 			 "programs attach to%s",
-			 kernel_release(), missing,
-			 ARCH_NO_TRAMPOLINES() ? " (nor has it BPF trampolines" ARCH_TRAMPOLINE_NOTE
-						 ")"
-					       : "");
+			 kernel_release(), missing, ARCH_NO_TRAMPOLINES() ? NO_TRAMPOLINES_NOTE : "");
 	else if (m == ATTACH_FENTRY && (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
 					err == -ESRCH || err == -ENOTSUPP))
 		snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)", e);
