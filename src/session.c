@@ -639,7 +639,8 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
 		snprintf(why, len,
 			 "this kernel's BTF (%s) has no function %s, which its fentry/fexit "
 			 "programs attach to%s",
-			 kernel_release(), missing, ARCH_NO_TRAMPOLINES() ? NO_TRAMPOLINES_NOTE : "");
+			 kernel_release(), missing,
+			 ARCH_NO_TRAMPOLINES() ? NO_TRAMPOLINES_NOTE : "");
 	else if (m == ATTACH_FENTRY && (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
 					err == -ESRCH || err == -ENOTSUPP))
 		snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)", e);
