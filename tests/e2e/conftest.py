@@ -261,8 +261,29 @@ class Child:
         self.cmd_w = None
 
 
-SYS_ACCEPT = 43  # x86_64
-SYS_ACCEPT4 = 288
+# accept(2) and accept4(2) as this machine numbers them (as /proc/PID/syscall
+# shows them), from the C library's headers; where no compiler is at hand,
+# from the kernel's: x86_64's own table, and the generic one arm64 uses.
+ACCEPT_NRS = {"x86_64": (43, 288), "aarch64": (202, 242)}
+
+
+def accept_syscalls():
+    try:
+        res = subprocess.run(["cc", "-dM", "-E", "-"], input=b"#include <sys/syscall.h>\n",
+                             capture_output=True, timeout=60)
+        nrs = dict(re.findall(r"^#define __NR_(accept4?) (\d+)$", res.stdout.decode(), re.M))
+        if res.returncode == 0 and len(nrs) == 2:
+            return int(nrs["accept"]), int(nrs["accept4"])
+    except OSError:
+        pass
+    machine = os.uname().machine
+    if machine not in ACCEPT_NRS:
+        raise RuntimeError("the numbers of accept(2) and accept4(2) on %s: no C compiler "
+                           "(cc) to ask, and not in ACCEPT_NRS" % machine)
+    return ACCEPT_NRS[machine]
+
+
+SYS_ACCEPT, SYS_ACCEPT4 = accept_syscalls()
 SOCK_NONBLOCK = 0o4000
 listeners = {}  # port -> listening socket, in a child
 
