@@ -96,6 +96,7 @@ CLONE_NEWNET = 0x40000000
 PR_SET_NAME = 15
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MS_SHARED = 1 << 20
 MNT_DETACH = 2
 TRACEFS = "/sys/kernel/tracing"
 
@@ -137,9 +138,49 @@ def is_mounted(path):
         return any(line.split()[1] == path for line in f)
 
 
+# The mount namespace the suite was started in (an open fd, root only): the
+# tests run in one of their own (pytest_configure), and may look back at it.
+START_MNTNS = None
+START_MOUNTINFO = None  # its /proc/self/mountinfo then
+
+
+def own_mount_namespace():
+    """
+    Move pytest into a mount namespace of its own, before any test mounts
+    anything: whatever the tests mount (bpffs, tmpfs over /sys/kernel/btf,
+    "ip netns add"'s /run/netns) stays in it, and goes with it when the last
+    process in it exits, however the run ends. Its mounts are first made
+    private, cut from the system's (nothing propagates either way), then
+    shared again among themselves: in the namespaces the tests and the tools
+    make from it, a mount that is not made private itself propagates back,
+    as on a host where systemd shares "/", so the tests that see the tools
+    leave no mount behind still catch a tool that forgets to.
+    """
+    global START_MNTNS, START_MOUNTINFO
+    START_MNTNS = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    with open("/proc/self/mountinfo") as f:
+        START_MOUNTINFO = f.read()
+    unshare(CLONE_NEWNS)
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make-rprivate /")
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_SHARED, None), "make-rshared /")
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        return  # test_netns stops the run
+    try:
+        own_mount_namespace()
+    except OSError as e:
+        pytest.exit("cannot move the tests into a mount namespace of their own: %s" % e,
+                    returncode=1)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_netns():
-    """All tests run in a network namespace of their own."""
+    """
+    All tests run in a network namespace of their own (and a mount
+    namespace: pytest_configure).
+    """
     if os.geteuid() != 0:
         pytest.exit("the end-to-end tests need root", returncode=1)
     if ATTACH != "auto" and ATTACH not in EXPECT_MODES:
@@ -151,6 +192,7 @@ def test_netns():
 
 @pytest.fixture(scope="session")
 def bpffs():
+    """bpffs, mounted where it is not (in the suite's mount namespace)."""
     if not is_mounted(BPFFS):
         subprocess.run(["mount", "-t", "bpf", "bpf", BPFFS], check=True)
     return BPFFS
