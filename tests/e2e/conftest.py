@@ -468,7 +468,10 @@ class actions:
     def own_mounts(keep, tracefs):
         """
         Move into a mount namespace of our own, private (nothing propagates
-        out), with tracefs mounted (tracefs=True) or not (False).
+        out), with tracefs mounted (tracefs=True) or not (False). Its mounts
+        are then shared among themselves, as the suite's are: a tool started
+        here that mounts in a namespace of its own without making it private
+        would leave its mount here too.
         """
         unshare(CLONE_NEWNS)
         _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make-private")
@@ -477,6 +480,7 @@ class actions:
                 _check(libc.umount2(path.encode(), MNT_DETACH), "umount " + path)
         if tracefs and not is_mounted(TRACEFS):
             _check(libc.mount(b"tracefs", TRACEFS.encode(), b"tracefs", 0, None), "mount")
+        _check(libc.mount(b"none", b"/", None, MS_REC | MS_SHARED, None), "make-shared")
         return "/proc/%d/ns/mnt" % os.getpid()
 
     @staticmethod
