@@ -96,6 +96,7 @@ CLONE_NEWNET = 0x40000000
 PR_SET_NAME = 15
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+MS_SHARED = 1 << 20
 MNT_DETACH = 2
 TRACEFS = "/sys/kernel/tracing"
 
@@ -137,9 +138,49 @@ def is_mounted(path):
         return any(line.split()[1] == path for line in f)
 
 
+# The mount namespace the suite was started in (an open fd, root only): the
+# tests run in one of their own (pytest_configure), and may look back at it.
+START_MNTNS = None
+START_MOUNTINFO = None  # its /proc/self/mountinfo then
+
+
+def own_mount_namespace():
+    """
+    Move pytest into a mount namespace of its own, before any test mounts
+    anything: whatever the tests mount (bpffs, tmpfs over /sys/kernel/btf,
+    "ip netns add"'s /run/netns) stays in it, and goes with it when the last
+    process in it exits, however the run ends. Its mounts are first made
+    private, cut from the system's (nothing propagates either way), then
+    shared again among themselves: in the namespaces the tests and the tools
+    make from it, a mount that is not made private itself propagates back,
+    as on a host where systemd shares "/", so the tests that see the tools
+    leave no mount behind still catch a tool that forgets to.
+    """
+    global START_MNTNS, START_MOUNTINFO
+    START_MNTNS = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    with open("/proc/self/mountinfo") as f:
+        START_MOUNTINFO = f.read()
+    unshare(CLONE_NEWNS)
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make-rprivate /")
+    _check(libc.mount(b"none", b"/", None, MS_REC | MS_SHARED, None), "make-rshared /")
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        return  # test_netns stops the run
+    try:
+        own_mount_namespace()
+    except OSError as e:
+        pytest.exit("cannot move the tests into a mount namespace of their own: %s" % e,
+                    returncode=1)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def test_netns():
-    """All tests run in a network namespace of their own."""
+    """
+    All tests run in a network namespace of their own (and a mount
+    namespace: pytest_configure).
+    """
     if os.geteuid() != 0:
         pytest.exit("the end-to-end tests need root", returncode=1)
     if ATTACH != "auto" and ATTACH not in EXPECT_MODES:
@@ -151,6 +192,7 @@ def test_netns():
 
 @pytest.fixture(scope="session")
 def bpffs():
+    """bpffs, mounted where it is not (in the suite's mount namespace)."""
     if not is_mounted(BPFFS):
         subprocess.run(["mount", "-t", "bpf", "bpf", BPFFS], check=True)
     return BPFFS
@@ -261,8 +303,29 @@ class Child:
         self.cmd_w = None
 
 
-SYS_ACCEPT = 43  # x86_64
-SYS_ACCEPT4 = 288
+# accept(2) and accept4(2) as this machine numbers them (as /proc/PID/syscall
+# shows them), from the C library's headers; where no compiler is at hand,
+# from the kernel's: x86_64's own table, and the generic one arm64 uses.
+ACCEPT_NRS = {"x86_64": (43, 288), "aarch64": (202, 242)}
+
+
+def accept_syscalls():
+    try:
+        res = subprocess.run(["cc", "-dM", "-E", "-"], input=b"#include <sys/syscall.h>\n",
+                             capture_output=True, timeout=60)
+        nrs = dict(re.findall(r"^#define __NR_(accept4?) (\d+)$", res.stdout.decode(), re.M))
+        if res.returncode == 0 and len(nrs) == 2:
+            return int(nrs["accept"]), int(nrs["accept4"])
+    except OSError:
+        pass
+    machine = os.uname().machine
+    if machine not in ACCEPT_NRS:
+        raise RuntimeError("the numbers of accept(2) and accept4(2) on %s: no C compiler "
+                           "(cc) to ask, and not in ACCEPT_NRS" % machine)
+    return ACCEPT_NRS[machine]
+
+
+SYS_ACCEPT, SYS_ACCEPT4 = accept_syscalls()
 SOCK_NONBLOCK = 0o4000
 listeners = {}  # port -> listening socket, in a child
 
@@ -405,7 +468,10 @@ class actions:
     def own_mounts(keep, tracefs):
         """
         Move into a mount namespace of our own, private (nothing propagates
-        out), with tracefs mounted (tracefs=True) or not (False).
+        out), with tracefs mounted (tracefs=True) or not (False). Its mounts
+        are then shared among themselves, as the suite's are: a tool started
+        here that mounts in a namespace of its own without making it private
+        would leave its mount here too.
         """
         unshare(CLONE_NEWNS)
         _check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make-private")
@@ -414,6 +480,7 @@ class actions:
                 _check(libc.umount2(path.encode(), MNT_DETACH), "umount " + path)
         if tracefs and not is_mounted(TRACEFS):
             _check(libc.mount(b"tracefs", TRACEFS.encode(), b"tracefs", 0, None), "mount")
+        _check(libc.mount(b"none", b"/", None, MS_REC | MS_SHARED, None), "make-shared")
         return "/proc/%d/ns/mnt" % os.getpid()
 
     @staticmethod
