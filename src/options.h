@@ -76,10 +76,4 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 
 const char *attach_mode_name(enum attach_mode m);
 
-/*
- * s made fit for a one-line message: bytes outside printable ASCII as \xHH,
- * cut after 64 characters. Returns a static buffer.
- */
-const char *printable(const char *s);
-
 #endif

@@ -24,6 +24,7 @@
 #include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
 #include <bpf/bpf.h>
 #include "kernel.h"
+#include "messages.h"
 #include "session.h"
 #include "waiters.h"
 
@@ -81,20 +82,6 @@ static void catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-}
-
-__attribute__((format(printf, 2, 3))) static void debug(const struct session *s, const char *fmt,
-							...)
-{
-	va_list ap;
-
-	if (!s->opts->debug)
-		return;
-	fprintf(stderr, "%s: ", s->tool->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 }
 
 static bool libbpf_verbose;
@@ -169,19 +156,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-__attribute__((format(printf, 3, 4))) static int fail(const struct session *s, int code,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", s->tool->name);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
-
 /* ---- privileges ---- */
 
 #define CAP_NET_ADMIN_BIT 12
@@ -215,33 +189,33 @@ static int check_privileges(struct session *s)
 	bool net_admin = caps & (1ULL << CAP_NET_ADMIN_BIT);
 
 	if (!admin && (!bpf || !perfmon))
-		return fail(s, 1,
-			    "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
-			    "or CAP_SYS_ADMIN: run as root)",
-			    !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
-			    : !bpf	     ? "CAP_BPF and CAP_SYS_ADMIN"
-					     : "CAP_PERFMON and CAP_SYS_ADMIN");
+		return print_error(1,
+				   "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
+				   "or CAP_SYS_ADMIN: run as root)",
+				   !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
+				   : !bpf	    ? "CAP_BPF and CAP_SYS_ADMIN"
+						    : "CAP_PERFMON and CAP_SYS_ADMIN");
 	/* a cgroup_skb program is a networking program */
 	if (s->opts->dns && !admin && !net_admin)
-		return fail(s, 1,
-			    "permission denied: -d needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) to "
-			    "attach its DNS capture to the cgroup hierarchy");
+		return print_error(
+			1, "permission denied: -d needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) to "
+			   "attach its DNS capture to the cgroup hierarchy");
 	return 0;
 }
 
 /* CO-RE needs the kernel's type information (BTF). */
-static int check_btf(const struct session *s)
+static int check_btf(void)
 {
 	const char *path = getenv(BTF_ENV);
 
 	if (path && access(path, R_OK))
-		return fail(s, 1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV, printable(path),
-			    strerror(errno));
+		return print_error(1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV,
+				   printable(path), strerror(errno));
 	if (!path && access(KERNEL_BTF, R_OK))
-		return fail(s, 1,
-			    "this kernel exposes no BTF at %s (%s): it needs "
-			    "CONFIG_DEBUG_INFO_BTF=y, or %s naming a BTF file for it",
-			    KERNEL_BTF, strerror(errno), BTF_ENV);
+		return print_error(1,
+				   "this kernel exposes no BTF at %s (%s): it needs "
+				   "CONFIG_DEBUG_INFO_BTF=y, or %s naming a BTF file for it",
+				   KERNEL_BTF, strerror(errno), BTF_ENV);
 	return 0;
 }
 
@@ -262,8 +236,8 @@ static int check_map_exists(const struct session *s, const struct mapspec *m)
 	if (!m->path)
 		return 0;
 	if (stat(m->path, &st))
-		return fail(s, 2, "%s '%s': %s (see '%s --help')", m->option, printable(m->path),
-			    strerror(errno), s->tool->name);
+		return print_error(2, "%s '%s': %s (see '%s --help')", m->option,
+				   printable(m->path), strerror(errno), s->tool->name);
 	return 0;
 }
 
@@ -284,31 +258,34 @@ static int open_map(const struct session *s, const struct mapspec *m)
 
 		/* elsewhere the kernel's EPERM or EACCES would only mislead */
 		if (statfs(m->path, &fs) == 0 && fs.f_type != BPF_FS_MAGIC)
-			return fail(s, 2,
-				    "%s '%s': not a pinned BPF map (not on a BPF file system) "
-				    "(see '%s --help')",
-				    m->option, printable(m->path), s->tool->name);
-		return fail(s, 2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')", m->option,
-			    printable(m->path), strerror(err), s->tool->name);
+			return print_error(
+				2,
+				"%s '%s': not a pinned BPF map (not on a BPF file system) "
+				"(see '%s --help')",
+				m->option, printable(m->path), s->tool->name);
+		return print_error(2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')",
+				   m->option, printable(m->path), strerror(err), s->tool->name);
 	}
 	*m->fd = fd;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	target[n > 0 ? n : 0] = '\0';
 	if (strcmp(target, "anon_inode:bpf-map") != 0)
-		return fail(s, 2, "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
-			    m->option, printable(m->path), s->tool->name);
+		return print_error(2,
+				   "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
+				   m->option, printable(m->path), s->tool->name);
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return fail(s, 2, "%s '%s': cannot read the map's type (%s)", m->option,
-			    printable(m->path), strerror(errno));
+		return print_error(2, "%s '%s': cannot read the map's type (%s)", m->option,
+				   printable(m->path), strerror(errno));
 	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
 	    info.value_size != m->value_size)
-		return fail(s, 2,
-			    "%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
-			    "found %s with %u-byte keys and %u-byte values (see '%s --help')",
-			    m->option, printable(m->path), m->key_size, m->value_size,
-			    libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
-			    info.value_size, s->tool->name);
+		return print_error(
+			2,
+			"%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
+			"found %s with %u-byte keys and %u-byte values (see '%s --help')",
+			m->option, printable(m->path), m->key_size, m->value_size,
+			libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
+			info.value_size, s->tool->name);
 	return 0;
 }
 
@@ -363,10 +340,9 @@ static int mount_privately(struct session *s, const char *fstype, const char *ta
 			 target, strerror(errno));
 		return -1;
 	}
-	debug(s,
-	      "mounted %s on %s in a mount namespace of its own (the system's mounts are "
-	      "untouched)",
-	      fstype, target);
+	debug_line("mounted %s on %s in a mount namespace of its own (the system's mounts are "
+		   "untouched)",
+		   fstype, target);
 	return 0;
 }
 
@@ -834,7 +810,7 @@ static void detach_accept_exits(struct session *s)
 	}
 	s->nlinks = n;
 	s->waiters_fd = -1;
-	debug(s, "accept syscall exits detached: no accept begun before tracing is left");
+	debug_line("accept syscall exits detached: no accept begun before tracing is left");
 }
 
 #define PROC_PID_INIT_INO 0xEFFFFFFCU /* the initial PID namespace's inode number */
@@ -864,17 +840,17 @@ static void watch_accept_waiters(struct session *s)
 	 * (hidepid), the tool keeps the exits.
 	 */
 	if (!in_initial_pidns() || !(s->caps & (1ULL << CAP_SYS_PTRACE_BIT))) {
-		debug(s, "accept waiters cannot all be seen (a PID namespace of our own, or no "
-			 "CAP_SYS_PTRACE): the syscall exits stay");
+		debug_line("accept waiters cannot all be seen (a PID namespace of our own, or no "
+			   "CAP_SYS_PTRACE): the syscall exits stay");
 		return;
 	}
 	n = waiters_list(map_fd);
 	/* unlisted, the exits go on finishing every accept, as in tracepoint mode */
 	if (n < 0 || bpf_map_update_elem(flag_fd, &zero, &one, BPF_ANY)) {
-		debug(s, "accept waiters not listed: the syscall exits stay");
+		debug_line("accept waiters not listed: the syscall exits stay");
 		return;
 	}
-	debug(s, "%d threads may be in an accept begun before tracing", n);
+	debug_line("%d threads may be in an accept begun before tracing", n);
 	s->waiters_fd = map_fd;
 	if (n == 0)
 		detach_accept_exits(s);
@@ -887,7 +863,7 @@ static int try_mode(struct session *s, enum attach_mode m, char *why, size_t len
 
 	if (nprogs < 0 || load_in_mode(s, m, why, len))
 		goto out;
-	debug(s, "%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
+	debug_line("%s: %d programs loaded (verifier passed)", attach_mode_name(m), nprogs);
 	if (attach_loaded(s, m, why, len))
 		goto out;
 	watch_accept_waiters(s);
@@ -905,28 +881,28 @@ static int attach_some_mode(struct session *s)
 
 	if (s->opts->mode != ATTACH_AUTO) {
 		if (try_mode(s, s->opts->mode, why[0], sizeof(why[0])))
-			return fail(s, 1, "--attach %s: %s", attach_mode_name(s->opts->mode),
-				    why[0]);
-		debug(s, "attach mode: %s", attach_mode_name(s->mode));
+			return print_error(1, "--attach %s: %s", attach_mode_name(s->opts->mode),
+					   why[0]);
+		debug_line("attach mode: %s", attach_mode_name(s->mode));
 		return 0;
 	}
 	for (i = 0; i < 3; i++) {
 		/* known before loading: no time spent verifying what cannot attach */
 		if (order[i] == ATTACH_KPROBE && !kernel_has_kprobes()) {
 			snprintf(why[i], sizeof(why[i]), "%s", NO_KPROBES);
-			debug(s, "kprobe mode unavailable: %s", why[i]);
+			debug_line("kprobe mode unavailable: %s", why[i]);
 			continue;
 		}
 		if (!try_mode(s, order[i], why[i], sizeof(why[i]))) {
-			debug(s, "attach mode: %s (auto)", attach_mode_name(s->mode));
+			debug_line("attach mode: %s (auto)", attach_mode_name(s->mode));
 			return 0;
 		}
-		debug(s, "%s mode unavailable: %s", attach_mode_name(order[i]), why[i]);
+		debug_line("%s mode unavailable: %s", attach_mode_name(order[i]), why[i]);
 	}
-	return fail(s, 1,
-		    "no attach mode works here: fentry: %s; kprobe: %s; "
-		    "tracepoint: %s",
-		    why[0], why[1], why[2]);
+	return print_error(1,
+			   "no attach mode works here: fentry: %s; kprobe: %s; "
+			   "tracepoint: %s",
+			   why[0], why[1], why[2]);
 }
 
 int session_start(struct session **sp, const struct tool_desc *t, const struct opts *o,
@@ -952,6 +928,7 @@ int session_start(struct session **sp, const struct tool_desc *t, const struct o
 	s->mntns_fd = -1;
 	s->cgroup_root_fd = -1;
 	s->waiters_fd = -1;
+	messages_init(t->name, o->debug);
 	libbpf_verbose = o->debug;
 	libbpf_set_print(libbpf_print);
 	catch_signals();
@@ -961,7 +938,7 @@ int session_start(struct session **sp, const struct tool_desc *t, const struct o
 	if (!rc)
 		rc = check_privileges(s);
 	if (!rc)
-		rc = check_btf(s);
+		rc = check_btf();
 	for (i = 0; i < 2 && !rc; i++)
 		rc = open_map(s, &maps[i]);
 	if (!rc)
@@ -1106,21 +1083,21 @@ int session_run(struct session *s)
 
 	ep = make_epoll(s);
 	if (ep < 0)
-		return fail(s, 1, "cannot poll the ring buffer (%s)", strerror(errno));
+		return print_error(1, "cannot poll the ring buffer (%s)", strerror(errno));
 	while (!stop_signal) {
 		struct epoll_event evs[3];
 		int n = epoll_wait(ep, evs, 3, POLL_MS), i;
 		bool out_gone = false;
 
 		if (n < 0 && errno != EINTR) {
-			rc = fail(s, 1, "polling failed (%s)", strerror(errno));
+			rc = print_error(1, "polling failed (%s)", strerror(errno));
 			break;
 		}
 		for (i = 0; i < n; i++)
 			out_gone |= evs[i].data.fd == STDOUT_FILENO;
 		session_read_rings(s); /* on the timer: side rings wake nobody early */
 		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
-			rc = fail(s, 1, "reading the ring buffer failed");
+			rc = print_error(1, "reading the ring buffer failed");
 			break;
 		}
 		if ((err = flush_out(s)) || out_gone) {
