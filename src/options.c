@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "messages.h"
-#include "options.h"
+#include "descriptions.h"
 
 #define PID_MAX 4194304 /* PID_MAX_LIMIT on 64-bit kernels */
 

@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
 #include <bpf/bpf.h>
+#include "descriptions.h"
 #include "kernel.h"
 #include "messages.h"
 #include "session.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* tcpaccept: trace passive TCP connections (accepts). */
 #include "tool_main.h"
-#include "tools.h"
+#include "descriptions.h"
 #include "tcpaccept.skel.h"
 
 SKEL_OPS(tcpaccept_bpf);

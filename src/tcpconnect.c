@@ -8,7 +8,7 @@
 #include "dns.h"
 #include "format.h"
 #include "tool_main.h"
-#include "tools.h"
+#include "descriptions.h"
 #include "tcpconnect.skel.h"
 
 SKEL_OPS_LOSSES(tcpconnect_bpf, SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)

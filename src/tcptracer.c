@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* tcptracer: trace connect, accept and close of established TCP connections. */
 #include "tool_main.h"
-#include "tools.h"
+#include "descriptions.h"
 #include "tcptracer.skel.h"
 
 SKEL_OPS(tcptracer_bpf);

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <stdio.h>
 #include "format.h"
+#include "descriptions.h"
 #include "tool_main.h"
 
 struct printer {

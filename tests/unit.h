@@ -12,7 +12,7 @@
 #include "check.h"
 #include "format.h"
 #include "options.h"
-#include "tools.h"
+#include "descriptions.h"
 
 /* unit.c: addresses (inet_pton input) and COMM into events and keys */
 void put_addr(int family, const char *text, __u8 *addr);

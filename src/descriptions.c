@@ -5,7 +5,7 @@
  * width and followed by one space, so wide values never run together.
  */
 #include <string.h>
-#include "tools.h"
+#include "descriptions.h"
 
 static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 {
