@@ -14,28 +14,23 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sched.h>
 #include <sys/epoll.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <linux/magic.h> /* BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC */
+#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include "descriptions.h"
 #include "kernel.h"
 #include "messages.h"
+#include "mounts.h"
+#include "preflight.h"
 #include "session.h"
 #include "waiters.h"
 
 #define POLL_MS 10		       /* the longest an event waits in the ring when idle */
 #define LOST_WARN_NS 1000000000ULL     /* at most one loss warning a second */
 #define WAITERS_PRUNE_NS 1000000000ULL /* accept_waiters looked at once a second */
-#define TRACEFS "/sys/kernel/tracing"
-#define CGROUP2 "/sys/fs/cgroup" /* where a cgroup2 hierarchy is mounted if none is */
-#define KERNEL_BTF "/sys/kernel/btf/vmlinux"
-#define BTF_ENV "TCPTOOLS_BTF" /* another BTF file for the running kernel */
 
 #ifndef MAX_LINKS    /* a test builds with -DMAX_LINKS=1 */
 #define MAX_LINKS 16 /* room for the programs of one attach mode */
@@ -54,11 +49,8 @@ struct session {
 	int waiters_fd;		     /* accept_waiters while the syscall exits wait on it, or -1 */
 	struct ring_buffer *rb;	     /* the events ring */
 	struct ring_buffer *side_rb; /* the rings of session_add_ring() (NULL: none) */
-	int cgroup_fd;
-	int mntns_fd;
-	int cgroup_root_fd;	 /* the cgroup2 root a cgroup_skb program attaches to */
-	bool own_mntns;		 /* in a mount namespace of the tool's own */
-	unsigned long long caps; /* the effective capabilities, read once */
+	struct user_maps maps;	     /* --cgroupmap, --mntnsmap */
+	int cgroup_root_fd;	     /* the cgroup2 root a cgroup_skb program attaches to */
 	__u64 lost_reported[NLOSSES];
 	event_fn fn;
 	void *ctx;
@@ -157,139 +149,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return n;
 }
 
-/* ---- privileges ---- */
-
-#define CAP_NET_ADMIN_BIT 12
-#define CAP_SYS_PTRACE_BIT 19
-#define CAP_SYS_RESOURCE_BIT 24
-#define CAP_SYS_ADMIN_BIT 21
-#define CAP_PERFMON_BIT 38
-#define CAP_BPF_BIT 39
-
-static unsigned long long effective_caps(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	unsigned long long caps = 0;
-	char line[256];
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
-	return caps;
-}
-
-static int check_privileges(struct session *s)
-{
-	unsigned long long caps = s->caps = effective_caps();
-	bool admin = caps & (1ULL << CAP_SYS_ADMIN_BIT);
-	bool bpf = caps & (1ULL << CAP_BPF_BIT);
-	bool perfmon = caps & (1ULL << CAP_PERFMON_BIT);
-	bool net_admin = caps & (1ULL << CAP_NET_ADMIN_BIT);
-
-	if (!admin && (!bpf || !perfmon))
-		return print_error(1,
-				   "permission denied: missing %s (needs CAP_BPF and CAP_PERFMON, "
-				   "or CAP_SYS_ADMIN: run as root)",
-				   !bpf && !perfmon ? "CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
-				   : !bpf	    ? "CAP_BPF and CAP_SYS_ADMIN"
-						    : "CAP_PERFMON and CAP_SYS_ADMIN");
-	/* a cgroup_skb program is a networking program */
-	if (s->opts->dns && !admin && !net_admin)
-		return print_error(
-			1, "permission denied: -d needs CAP_NET_ADMIN (or CAP_SYS_ADMIN) to "
-			   "attach its DNS capture to the cgroup hierarchy");
-	return 0;
-}
-
-/* CO-RE needs the kernel's type information (BTF). */
-static int check_btf(void)
-{
-	const char *path = getenv(BTF_ENV);
-
-	if (path && access(path, R_OK))
-		return print_error(1, "%s=%s: cannot read this BTF file (%s)", BTF_ENV,
-				   printable(path), strerror(errno));
-	if (!path && access(KERNEL_BTF, R_OK))
-		return print_error(1,
-				   "this kernel exposes no BTF at %s (%s): it needs "
-				   "CONFIG_DEBUG_INFO_BTF=y, or %s naming a BTF file for it",
-				   KERNEL_BTF, strerror(errno), BTF_ENV);
-	return 0;
-}
-
-/* ---- user-supplied filter maps ---- */
-
-struct mapspec {
-	const char *option;
-	const char *path;
-	__u32 key_size;
-	__u32 value_size;
-	int *fd;
-};
-
-static int check_map_exists(const struct session *s, const struct mapspec *m)
-{
-	struct stat st;
-
-	if (!m->path)
-		return 0;
-	if (stat(m->path, &st))
-		return print_error(2, "%s '%s': %s (see '%s --help')", m->option,
-				   printable(m->path), strerror(errno), s->tool->name);
-	return 0;
-}
-
-static int open_map(const struct session *s, const struct mapspec *m)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char link[64], target[64];
-	ssize_t n;
-	int fd;
-
-	if (!m->path)
-		return 0;
-	fd = bpf_obj_get(m->path);
-	if (fd < 0) {
-		int err = errno;
-		struct statfs fs;
-
-		/* elsewhere the kernel's EPERM or EACCES would only mislead */
-		if (statfs(m->path, &fs) == 0 && fs.f_type != BPF_FS_MAGIC)
-			return print_error(
-				2,
-				"%s '%s': not a pinned BPF map (not on a BPF file system) "
-				"(see '%s --help')",
-				m->option, printable(m->path), s->tool->name);
-		return print_error(2, "%s '%s': not a pinned BPF map (%s) (see '%s --help')",
-				   m->option, printable(m->path), strerror(err), s->tool->name);
-	}
-	*m->fd = fd;
-	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, target, sizeof(target) - 1);
-	target[n > 0 ? n : 0] = '\0';
-	if (strcmp(target, "anon_inode:bpf-map") != 0)
-		return print_error(2,
-				   "%s '%s': a pinned BPF object, but not a map (see '%s --help')",
-				   m->option, printable(m->path), s->tool->name);
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return print_error(2, "%s '%s': cannot read the map's type (%s)", m->option,
-				   printable(m->path), strerror(errno));
-	if (info.type != BPF_MAP_TYPE_HASH || info.key_size != m->key_size ||
-	    info.value_size != m->value_size)
-		return print_error(
-			2,
-			"%s '%s': expected a hash map with %u-byte keys and %u-byte values, "
-			"found %s with %u-byte keys and %u-byte values (see '%s --help')",
-			m->option, printable(m->path), m->key_size, m->value_size,
-			libbpf_bpf_map_type_str(info.type) ?: "an unknown type", info.key_size,
-			info.value_size, s->tool->name);
-	return 0;
-}
-
 /* ---- loading and attaching ---- */
 
 /*
@@ -312,123 +171,6 @@ static bool prog_in_mode(const struct bpf_program *p, enum attach_mode m)
 	default:
 		return m == ATTACH_TRACEPOINT;
 	}
-}
-
-/*
- * Mount a file system the tool needs and nobody mounted, in a mount
- * namespace of the tool's own (made on first use): the system's mounts are
- * never changed, and nothing is left to undo at exit, however it ends.
- */
-static int mount_privately(struct session *s, const char *fstype, const char *target, char *why,
-			   size_t len)
-{
-	if (!s->own_mntns) {
-		/* private: nothing mounted here propagates out ("/" is no mount in a chroot) */
-		if (unshare(CLONE_NEWNS) ||
-		    (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) &&
-		     mount("none", "/sys", "none", MS_REC | MS_PRIVATE, NULL))) {
-			snprintf(why, len,
-				 "%s is not mounted on %s, and the tool cannot mount it in a mount "
-				 "namespace of its own (%s%s)",
-				 fstype, target, strerror(errno),
-				 errno == EPERM ? ": that needs CAP_SYS_ADMIN" : "");
-			return -1;
-		}
-		s->own_mntns = true;
-	}
-	if (mount(fstype, target, fstype, 0, NULL)) {
-		snprintf(why, len, "%s is not mounted, and mounting it on %s failed (%s)", fstype,
-			 target, strerror(errno));
-		return -1;
-	}
-	debug_line("mounted %s on %s in a mount namespace of its own (the system's mounts are "
-		   "untouched)",
-		   fstype, target);
-	return 0;
-}
-
-/*
- * Can classic tracepoints be found through tracefs (libbpf reads each
- * event's id there)? 0 if so, with *dir set; else EACCES (mounted, but not
- * readable: root's only on most systems) or ENOENT (not mounted). stat(),
- * not access(): a tool run with capabilities but another user's real UID
- * must be judged by what it can do.
- */
-static int tracefs_state(const char **dir)
-{
-	static const char *const dirs[] = { TRACEFS, "/sys/kernel/debug/tracing" };
-	struct stat st;
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		char events[64];
-
-		*dir = dirs[i];
-		snprintf(events, sizeof(events), "%s/events", dirs[i]);
-		if (!stat(events, &st))
-			return 0;
-		if (errno == EACCES)
-			return EACCES;
-	}
-	return ENOENT;
-}
-
-/* tracefs, for classic tracepoints: mount it if nobody has. */
-static int ensure_tracefs(struct session *s, char *why, size_t len)
-{
-	const char *dir;
-	int state = tracefs_state(&dir);
-
-	if (state == EACCES) {
-		snprintf(why, len, "cannot read tracefs at %s (%s)", dir, strerror(EACCES));
-		return -1;
-	}
-	return state ? mount_privately(s, "tracefs", TRACEFS, why, len) : 0;
-}
-
-/* A cgroup2 hierarchy mounted already, or -1. */
-static int cgroup2_mounted(void)
-{
-	FILE *f = fopen("/proc/self/mounts", "r");
-	char dev[256], dir[4096], type[64];
-	int fd = -1;
-
-	if (!f)
-		return -1;
-	while (fd < 0 && fscanf(f, "%255s %4095s %63s %*[^\n]", dev, dir, type) == 3) {
-		struct statfs sf;
-
-		if (strcmp(type, "cgroup2") != 0)
-			continue;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		/* listed, but hidden under a later mount (a /sys mounted again) */
-		if (fd >= 0 && (fstatfs(fd, &sf) || sf.f_type != CGROUP2_SUPER_MAGIC)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	fclose(f);
-	if (fd < 0)
-		errno = ENOENT;
-	return fd;
-}
-
-/*
- * The root of the cgroup v2 hierarchy: every socket of the system is below
- * it. Where none is mounted (under "ip netns exec", which mounts a /sys of
- * its own), mount one.
- */
-static int cgroup2_root(struct session *s, char *why, size_t len)
-{
-	int fd = cgroup2_mounted();
-
-	if (fd >= 0 || mount_privately(s, "cgroup2", CGROUP2, why, len))
-		return fd;
-	fd = open(CGROUP2, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		snprintf(why, len, "cannot open the cgroup2 hierarchy on %s (%s)", CGROUP2,
-			 strerror(errno));
-	return fd;
 }
 
 static struct bpf_link *attach_prog(struct session *s, struct bpf_program *p)
@@ -499,16 +241,16 @@ static int configure(struct session *s)
 			    bpf_map__set_map_flags(m, bpf_map__map_flags(m) &
 							      ~(__u32)BPF_F_NO_PREALLOC))
 				return -1;
-	cfg->filter_cgroup = s->cgroup_fd >= 0;
-	cfg->filter_mntns = s->mntns_fd >= 0;
+	cfg->filter_cgroup = s->maps.cgroup_fd >= 0;
+	cfg->filter_mntns = s->maps.mntns_fd >= 0;
 	m = bpf_object__find_map_by_name(s->obj, "ports");
 	if (o->nports && bpf_map__set_max_entries(m, (__u32)o->nports))
 		return -1;
 	m = bpf_object__find_map_by_name(s->obj, "cgroup_filter");
-	if (s->cgroup_fd >= 0 && bpf_map__reuse_fd(m, s->cgroup_fd))
+	if (s->maps.cgroup_fd >= 0 && bpf_map__reuse_fd(m, s->maps.cgroup_fd))
 		return -1;
 	m = bpf_object__find_map_by_name(s->obj, "mntns_filter");
-	if (s->mntns_fd >= 0 && bpf_map__reuse_fd(m, s->mntns_fd))
+	if (s->maps.mntns_fd >= 0 && bpf_map__reuse_fd(m, s->maps.mntns_fd))
 		return -1;
 	return 0;
 }
@@ -522,19 +264,6 @@ static bool uses_perf_event(const struct bpf_program *p)
 	       bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;
 }
 
-static int paranoid_level(void)
-{
-	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
-	int level = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &level) != 1)
-			level = 0;
-		fclose(f);
-	}
-	return level;
-}
-
 /*
  * Debian's and Ubuntu's kernels add a level 3 to perf_event_paranoid, their
  * default, at which perf_event_open() wants CAP_SYS_ADMIN (CAP_PERFMON is
@@ -544,13 +273,6 @@ static int paranoid_level(void)
 	": kernel.perf_event_paranoid is above 2, and this kernel then lets only "      \
 	"CAP_SYS_ADMIN attach kprobes and tracepoints; run as root, or set it to 2 to " \
 	"let CAP_PERFMON do it"
-
-static bool kernel_has_kprobes(void)
-{
-	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
-	       !access(TRACEFS "/kprobe_events", F_OK) ||
-	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
-}
 
 #define ENOTSUPP 524 /* the kernel's own "not supported", which strerror() does not know */
 #ifdef __aarch64__
@@ -598,9 +320,8 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
 	 * Before 5.11 the kernel charges BPF maps and programs to the memlock
 	 * limit; libbpf raises it where the process may (CAP_SYS_RESOURCE).
 	 */
-	if (err == -EPERM && !kernel_at_least(5, 11) &&
-	    !(s->caps & (1ULL << CAP_SYS_RESOURCE_BIT)) && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
-	    rl.rlim_cur != RLIM_INFINITY)
+	if (err == -EPERM && !kernel_at_least(5, 11) && !have_cap(CAP_SYS_RESOURCE) &&
+	    !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
 		snprintf(why, len,
 			 "this kernel (%s) charges BPF memory to RLIMIT_MEMLOCK (memory cgroups "
 			 "do from Linux 5.11), and its limit here, %llu KiB, is too low: the tool "
@@ -640,9 +361,9 @@ static void load_failure(const struct session *s, enum attach_mode m, int err, c
  * machine (a compare and a return at the others): README's Overhead gives
  * what that costs against the classic ones.
  */
-static bool raw_exits(const struct session *s)
+static bool raw_exits(void)
 {
-	bool admin = s->caps & (1ULL << CAP_SYS_ADMIN_BIT);
+	bool admin = have_cap(CAP_SYS_ADMIN);
 	const char *dir;
 	int state;
 
@@ -673,7 +394,7 @@ static int open_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 		.sz = sizeof(oo),
 		.btf_custom_path = getenv(BTF_ENV),
 	};
-	bool need_tracefs = false, need_cgroup = false, need_btf = false, raw = raw_exits(s);
+	bool need_tracefs = false, need_cgroup = false, need_btf = false, raw = raw_exits();
 	struct bpf_program *p;
 	int nprogs = 0;
 
@@ -708,9 +429,9 @@ static int open_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 			 KERNEL_BTF, strerror(errno), BTF_ENV);
 		return -1;
 	}
-	if (need_tracefs && ensure_tracefs(s, why, len))
+	if (need_tracefs && ensure_tracefs(why, len))
 		return -1;
-	if (need_cgroup && (s->cgroup_root_fd = cgroup2_root(s, why, len)) < 0)
+	if (need_cgroup && (s->cgroup_root_fd = cgroup2_root(why, len)) < 0)
 		return -1;
 	return nprogs;
 }
@@ -840,7 +561,7 @@ static void watch_accept_waiters(struct session *s)
 	 * its own, or without the right to read other users' threads
 	 * (hidepid), the tool keeps the exits.
 	 */
-	if (!in_initial_pidns() || !(s->caps & (1ULL << CAP_SYS_PTRACE_BIT))) {
+	if (!in_initial_pidns() || !have_cap(CAP_SYS_PTRACE)) {
 		debug_line("accept waiters cannot all be seen (a PID namespace of our own, or no "
 			   "CAP_SYS_PTRACE): the syscall exits stay");
 		return;
@@ -910,23 +631,20 @@ int session_start(struct session **sp, const struct tool_desc *t, const struct o
 		  const struct skel_ops *ops, event_fn fn, void *ctx)
 {
 	struct session *s = calloc(1, sizeof(*s));
-	struct mapspec maps[2];
-	int i, rc = 0;
+	int rc;
 
 	*sp = NULL;
 	if (!s) {
 		fprintf(stderr, "%s: out of memory\n", t->name);
 		return 1;
 	}
-	maps[0] = (struct mapspec){ "--cgroupmap", o->cgroupmap, 8, 8, &s->cgroup_fd };
-	maps[1] = (struct mapspec){ "--mntnsmap", o->mntnsmap, 8, 4, &s->mntns_fd };
 	s->tool = t;
 	s->opts = o;
 	s->ops = ops;
 	s->fn = fn;
 	s->ctx = ctx;
-	s->cgroup_fd = -1;
-	s->mntns_fd = -1;
+	s->maps.cgroup_fd = -1;
+	s->maps.mntns_fd = -1;
 	s->cgroup_root_fd = -1;
 	s->waiters_fd = -1;
 	messages_init(t->name, o->debug);
@@ -934,14 +652,7 @@ int session_start(struct session **sp, const struct tool_desc *t, const struct o
 	libbpf_set_print(libbpf_print);
 	catch_signals();
 
-	for (i = 0; i < 2 && !rc; i++)
-		rc = check_map_exists(s, &maps[i]);
-	if (!rc)
-		rc = check_privileges(s);
-	if (!rc)
-		rc = check_btf();
-	for (i = 0; i < 2 && !rc; i++)
-		rc = open_map(s, &maps[i]);
+	rc = preflight(o, &s->maps);
 	if (!rc)
 		rc = attach_some_mode(s);
 	if (rc) {
@@ -1131,11 +842,7 @@ void session_stop(struct session *s)
 		lost[l] = lost_count(s, l);
 
 	detach(s);
-	if (s->cgroup_fd >= 0)
-		close(s->cgroup_fd);
-	if (s->mntns_fd >= 0)
-		close(s->mntns_fd);
-	s->cgroup_fd = s->mntns_fd = -1;
+	user_maps_close(&s->maps);
 	for (l = 0; l < NLOSSES; l++)
 		if (lost[l])
 			warn_lost(l, lost[l], " in total");
