@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-#define _GNU_SOURCE /* vasprintf */
 /*
  * The runtime every tool shares: privilege and map checks, loading in an
  * attach mode (with fallback for auto), the ring-buffer consumer, signals,
@@ -15,12 +14,14 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
 #include <bpf/bpf.h>
 #include "descriptions.h"
+#include "diagnose.h"
 #include "kernel.h"
 #include "messages.h"
 #include "mounts.h"
@@ -79,74 +80,11 @@ static void catch_signals(void)
 
 static bool libbpf_verbose;
 
-/*
- * What libbpf said of the program that failed to load, kept while loading
- * so that a failure can be named: the verifier rejecting one of our
- * programs (it left a log), or the kernel refusing the kind of program.
- */
-static struct {
-	bool on;
-	char prog[64];	   /* the program that failed ("" if none did) */
-	char verdict[200]; /* the verifier's error line ("" if it gave no log) */
-} load_log;
-
-/* The verifier's error: the last line of its log before its statistics. */
-static void keep_verdict(const char *log)
-{
-	const char *line = log, *nl;
-
-	load_log.verdict[0] = '\0';
-	for (; *line; line = nl + 1) {
-		size_t n;
-
-		nl = strchr(line, '\n');
-		if (!nl)
-			nl = line + strlen(line);
-		n = (size_t)(nl - line);
-		if (!strncmp(line, "processed ", 10) || !strncmp(line, "verification time", 17) ||
-		    !strncmp(line, "-- END PROG LOAD LOG", 20))
-			break;
-		/* "; ..." lines quote our source, not the verifier's complaint */
-		if (n && strncmp(line, "; ", 2) != 0 && n < sizeof(load_log.verdict))
-			snprintf(load_log.verdict, sizeof(load_log.verdict), "%.*s", (int)n, line);
-		if (!*nl)
-			break;
-	}
-}
-
-static void capture(const char *msg)
-{
-	static const char begin[] = "-- BEGIN PROG LOAD LOG --\n";
-	const char *p = strstr(msg, "libbpf: prog '");
-
-	if (!p || (!strstr(p, "': BPF program load failed: ") && !strstr(p, begin)))
-		return;
-	if (sscanf(p, "libbpf: prog '%63[^']'", load_log.prog) != 1)
-		load_log.prog[0] = '\0';
-	p = strstr(p, begin);
-	if (p)
-		keep_verdict(p + sizeof(begin) - 1);
-}
-
+/* --debug shows everything libbpf says */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int n = 0;
-
 	(void)level;
-	if (load_log.on) {
-		char *msg;
-		va_list aq;
-
-		va_copy(aq, ap);
-		if (vasprintf(&msg, fmt, aq) >= 0) {
-			capture(msg);
-			free(msg);
-		}
-		va_end(aq);
-	}
-	if (libbpf_verbose)
-		n = vfprintf(stderr, fmt, ap);
-	return n;
+	return libbpf_verbose ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 /* ---- loading and attaching ---- */
@@ -255,8 +193,6 @@ static int configure(struct session *s)
 	return 0;
 }
 
-#define NO_KPROBES "this kernel has no kprobe support (CONFIG_KPROBES is not set)"
-
 /* Is p attached through perf_event_open() (kprobes, classic tracepoints)? */
 static bool uses_perf_event(const struct bpf_program *p)
 {
@@ -265,89 +201,97 @@ static bool uses_perf_event(const struct bpf_program *p)
 }
 
 /*
- * Debian's and Ubuntu's kernels add a level 3 to perf_event_paranoid, their
- * default, at which perf_event_open() wants CAP_SYS_ADMIN (CAP_PERFMON is
- * not enough).
+ * The verifier's log of each program chosen, in a buffer of its own: with
+ * a buffer and log level 0, libbpf retries a failed load with level 1 into
+ * it, so the failing program is the one whose buffer has text. libbpf's own
+ * size: a log cut short would change the error to ENOSPC. The buffers are
+ * one mapping whose pages the kernel touches only where it writes.
  */
-#define PARANOID_NOTE                                                                   \
-	": kernel.perf_event_paranoid is above 2, and this kernel then lets only "      \
-	"CAP_SYS_ADMIN attach kprobes and tracepoints; run as root, or set it to 2 to " \
-	"let CAP_PERFMON do it"
+#define LOG_BYTES ((size_t)UINT32_MAX >> 8)
 
-#define ENOTSUPP 524 /* the kernel's own "not supported", which strerror() does not know */
-#ifdef __aarch64__
-#define ARCH_TRAMPOLINE_NOTE "; arm64 kernels have them from Linux 6.4"
-#define ARCH_NO_TRAMPOLINES() (!kernel_at_least(6, 4))
-#define NO_TRAMPOLINES_NOTE " (nor has it BPF trampolines" ARCH_TRAMPOLINE_NOTE ")"
-#else
-#define ARCH_TRAMPOLINE_NOTE ""
-#define ARCH_NO_TRAMPOLINES() false
-#define NO_TRAMPOLINES_NOTE ""
-#endif
+static char *give_logs(struct bpf_object *obj, size_t *bytes)
+{
+	struct bpf_program *p;
+	size_t n = 0;
+	char *logs;
 
-/*
- * The function an fentry/fexit program of the object's chosen ones attaches
- * to that the kernel's BTF does not describe (libbpf then fails the load
- * with ESRCH before the kernel sees it), or NULL. Seen on Debian 11's arm64
- * 5.10, whose BTF lacks tcp_v6_connect.
- */
-static const char *fentry_target_missing(const struct session *s)
+	bpf_object__for_each_program (p, obj)
+		n += bpf_program__autoload(p);
+	*bytes = n * LOG_BYTES;
+	logs = mmap(NULL, *bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (logs == MAP_FAILED) /* libbpf then prints the logs itself, and none is named */
+		return NULL;
+	n = 0;
+	bpf_object__for_each_program (p, obj)
+		if (bpf_program__autoload(p))
+			bpf_program__set_log_buf(p, logs + n++ * LOG_BYTES, LOG_BYTES);
+	return logs;
+}
+
+/* The program whose log has text, with --debug's copy of the log; or NULL. */
+static struct bpf_program *logged_failure(struct bpf_object *obj)
 {
 	struct bpf_program *p;
 
-	bpf_object__for_each_program (p, s->obj) {
-		enum bpf_attach_type at = bpf_program__expected_attach_type(p);
-		const char *target = strchr(bpf_program__section_name(p), '/');
+	bpf_object__for_each_program (p, obj) {
+		size_t size;
+		const char *log = bpf_program__log_buf(p, &size);
 
-		if (!bpf_program__autoload(p) || bpf_program__type(p) != BPF_PROG_TYPE_TRACING ||
-		    (at != BPF_TRACE_FENTRY && at != BPF_TRACE_FEXIT) || !target)
+		if (!log || !log[0])
 			continue;
-		if (libbpf_find_vmlinux_btf_id(target + 1, at) < 0)
-			return target + 1;
+		debug_line("program %s, the verifier's log:", bpf_program__name(p));
+		if (debug_on())
+			fputs(log, stderr);
+		return p;
 	}
 	return NULL;
 }
 
-/* Why loading in mode m failed with err, from what libbpf said (load_log). */
-static void load_failure(const struct session *s, enum attach_mode m, int err, char *why,
-			 size_t len)
+/* What is known of why loading failed with err. */
+static void gather_load_facts(struct bpf_object *obj, enum attach_mode m, int err,
+			      struct load_facts *f)
 {
-	const char *e = err == -ENOTSUPP ? "ENOTSUPP" : strerror(-err), *missing;
+	struct bpf_program *failed = logged_failure(obj), *p;
 	struct rlimit rl;
-	char lacks[128];
+	size_t size;
 
-	/*
-	 * Before 5.11 the kernel charges BPF maps and programs to the memlock
-	 * limit; libbpf raises it where the process may (CAP_SYS_RESOURCE).
-	 */
-	if (err == -EPERM && !kernel_at_least(5, 11) && !have_cap(CAP_SYS_RESOURCE) &&
-	    !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY)
-		snprintf(why, len,
-			 "this kernel (%s) charges BPF memory to RLIMIT_MEMLOCK (memory cgroups "
-			 "do from Linux 5.11), and its limit here, %llu KiB, is too low: the tool "
-			 "needs CAP_SYS_RESOURCE to raise it, or a higher limit (ulimit -l)",
-			 kernel_release(), (unsigned long long)rl.rlim_cur / 1024);
-	else if (load_log.verdict[0] && kernel_lacks_helper(load_log.verdict, lacks, sizeof(lacks)))
-		snprintf(why, len, "this kernel (%s) has no %s", kernel_release(), lacks);
-	else if (load_log.verdict[0])
-		snprintf(why, len,
-			 "the verifier rejected program %s (%s: %s; --debug shows its whole log)",
-			 load_log.prog, e, load_log.verdict);
-	else if (m == ATTACH_FENTRY && err == -ESRCH && (missing = fentry_target_missing(s)))
-		snprintf(why, len,
-			 "this kernel's BTF (%s) has no function %s, which its fentry/fexit "
-			 "programs attach to%s",
-			 kernel_release(), missing,
-			 ARCH_NO_TRAMPOLINES() ? NO_TRAMPOLINES_NOTE : "");
-	else if (m == ATTACH_FENTRY && (err == -EPERM || err == -EACCES || err == -EOPNOTSUPP ||
-					err == -ESRCH || err == -ENOTSUPP))
-		snprintf(why, len, "the kernel refuses to load fentry/fexit programs (%s)", e);
-	else if (load_log.prog[0])
-		snprintf(why, len, "the kernel refused program %s (%s; --debug shows libbpf's log)",
-			 load_log.prog, e);
-	else
-		snprintf(why, len, "the BPF object failed to load (%s; --debug shows libbpf's log)",
-			 e);
+	f->err = err;
+	f->mode = m;
+	f->release = kernel_release();
+	/* before 5.11 the kernel charges BPF maps and programs to the memlock limit */
+	f->memlock_charged = !kernel_at_least(5, 11);
+	f->can_raise_memlock = have_cap(CAP_SYS_RESOURCE);
+	f->memlock_limit = !getrlimit(RLIMIT_MEMLOCK, &rl) && rl.rlim_cur != RLIM_INFINITY
+				   ? (long long)rl.rlim_cur
+				   : -1;
+#ifdef __aarch64__
+	f->no_trampolines = !kernel_at_least(6, 4); /* arm64 has them from 6.4 */
+#endif
+	if (failed) {
+		f->prog = bpf_program__name(failed);
+		f->log = bpf_program__log_buf(failed, &size);
+		return;
+	}
+	bpf_object__for_each_program (p, obj) {
+		enum bpf_attach_type at = bpf_program__expected_attach_type(p);
+		const char *target = strchr(bpf_program__section_name(p), '/');
+
+		if (!bpf_program__autoload(p))
+			continue;
+		/*
+		 * libbpf found no such function in the kernel's BTF, and loaded
+		 * nothing (Debian 11's arm64 5.10 has no tcp_v6_connect there)
+		 */
+		if (m == ATTACH_FENTRY && err == -ESRCH && !f->missing_func && target &&
+		    bpf_program__type(p) == BPF_PROG_TYPE_TRACING &&
+		    (at == BPF_TRACE_FENTRY || at == BPF_TRACE_FEXIT) &&
+		    libbpf_find_vmlinux_btf_id(target + 1, at) < 0)
+			f->missing_func = target + 1;
+		if (!f->unsupported_prog &&
+		    libbpf_probe_bpf_prog_type(bpf_program__type(p), NULL) == 0)
+			f->unsupported_prog = bpf_program__name(p);
+	}
 }
 
 /* The accept syscall exits (accept.bpf.h): their programs' names begin so */
@@ -441,14 +385,20 @@ static int load_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 {
 	int err;
 
-	memset(&load_log, 0, sizeof(load_log));
-	load_log.on = true;
+	size_t log_bytes;
+	char *logs = give_logs(s->obj, &log_bytes);
+
 	err = s->ops->load(s->skel);
-	load_log.on = false;
 	if (err) {
-		load_failure(s, m, err, why, len);
-		return -1;
+		struct load_facts f = { 0 };
+
+		gather_load_facts(s->obj, m, err, &f);
+		explain_load_failure(&f, why, len);
 	}
+	if (logs)
+		munmap(logs, log_bytes);
+	if (err)
+		return -1;
 	if (fill_ports(s)) {
 		snprintf(why, len, "cannot fill the port filter map (%s)", strerror(errno));
 		return -1;
@@ -460,20 +410,17 @@ static int load_in_mode(struct session *s, enum attach_mode m, char *why, size_t
 static void attach_failure(enum attach_mode m, const struct bpf_program *p, int err, char *why,
 			   size_t len)
 {
-	if (m == ATTACH_KPROBE && !kernel_has_kprobes())
-		snprintf(why, len, "%s", NO_KPROBES);
-	else if (m == ATTACH_FENTRY && err == -ENOTSUPP)
-		snprintf(why, len,
-			 "this kernel (%s) cannot attach fentry/fexit programs to %s "
-			 "(ENOTSUPP: no BPF trampoline for it%s)",
-			 kernel_release(), strchr(bpf_program__section_name(p), '/') + 1,
-			 ARCH_TRAMPOLINE_NOTE);
-	else
-		snprintf(why, len, "cannot attach %s (%s%s)", bpf_program__section_name(p),
-			 strerror(-err),
-			 err == -EACCES && uses_perf_event(p) && paranoid_level() > 2
-				 ? PARANOID_NOTE
-				 : "");
+	struct attach_facts f = {
+		.err = err,
+		.mode = m,
+		.release = kernel_release(),
+		.has_kprobes = kernel_has_kprobes(),
+		.section = bpf_program__section_name(p),
+		.via_perf_event = uses_perf_event(p),
+		.paranoid = paranoid_level(),
+	};
+
+	explain_attach_failure(&f, why, len);
 }
 
 /* Attach every loaded program, then open the events ring. */
