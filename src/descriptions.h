@@ -20,8 +20,6 @@ struct tool_desc {
 	/* the table columns for the options given */
 	void (*columns)(struct formatter *f, const struct opts *o);
 	const char *tool_text_key; /* JSON key of an F_TOOL_TEXT column, if any */
-	/* whether program name is wanted with these options (NULL: all are) */
-	bool (*want_prog)(const struct opts *o, const char *name);
 };
 
 extern const struct tool_desc tcpconnect_tool;

@@ -2,13 +2,15 @@
 /*
  * Turning what the kernel and libbpf said into one line naming the real
  * cause of a failed load or attach. The decisions are pure functions of the
- * facts below, which the loader gathers (and the unit tests make up).
+ * facts below; the *_gather() functions find them for the loader (the unit
+ * tests make them up).
  */
 #ifndef DIAGNOSE_H
 #define DIAGNOSE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <bpf/libbpf.h>
 #include "options.h"
 
 /* The words for a kernel without kprobes (also said before trying the mode). */
@@ -32,6 +34,27 @@ struct load_facts {
 /* The cause of a failed load, in one line (no tool name, no mode) into why. */
 void explain_load_failure(const struct load_facts *f, char *why, size_t len);
 
+/*
+ * A verifier log buffer of its own for each program of obj chosen to load:
+ * with a buffer and log level 0, libbpf retries a failed load with level 1
+ * into it, and the program that failed is the one whose buffer has text.
+ */
+struct verifier_logs {
+	char *base; /* NULL: none given (libbpf then prints the logs itself) */
+	size_t bytes;
+};
+void verifier_logs_give(struct verifier_logs *v, struct bpf_object *obj);
+
+/* After the load: free them. */
+void verifier_logs_free(struct verifier_logs *v);
+
+/*
+ * The facts of obj's failed load in mode m (err: what the load returned),
+ * while its verifier logs are still given; --debug shows the log that has
+ * text. The strings point into obj and the logs.
+ */
+void load_facts_gather(struct load_facts *f, struct bpf_object *obj, enum attach_mode m, int err);
+
 /* What is known once attaching a loaded program failed. */
 struct attach_facts {
 	int err; /* a negative errno */
@@ -45,6 +68,10 @@ struct attach_facts {
 
 /* The cause of a failed attach, in one line into why. */
 void explain_attach_failure(const struct attach_facts *f, char *why, size_t len);
+
+/* The facts of program p's failed attach in mode m (err: -errno). */
+void attach_facts_gather(struct attach_facts *f, const struct bpf_program *p, enum attach_mode m,
+			 int err);
 
 /*
  * The verifier's complaint in its log: the last line before its statistics,

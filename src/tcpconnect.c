@@ -7,12 +7,21 @@
 #include <bpf/libbpf.h>
 #include "dns.h"
 #include "format.h"
-#include "tool_main.h"
 #include "descriptions.h"
+#include "tool_main.h"
 #include "tcpconnect.skel.h"
 
-SKEL_OPS_LOSSES(tcpconnect_bpf, SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
-					SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
+/* Which programs load in which attach mode (progs.h) */
+static const struct prog_entry tcpconnect_progs[] = {
+	CONNECT_PROGS(PROG_ENTRY, tcpconnect_bpf),
+	PROG_ENTRY(tcpconnect_bpf, tp_set_state, IN_TRACEPOINT, ROLE_HOOK),
+	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_HOOK),
+	PROG_ENTRY(tcpconnect_bpf, all_dns_ingress, IN_EVERY_MODE, ROLE_DNS),
+};
+
+SKEL_OPS_LOSSES(tcpconnect_bpf, tcpconnect_progs,
+		SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
+			SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
 
 struct counted {
 	struct count_key key;
@@ -83,7 +92,9 @@ static int counts_stopped(struct session *s, const struct opts *o)
 {
 	if (!o->count)
 		return 0;
-	return print_counts(tcpconnect_tool.name, session_map(s, "counts"), o->json);
+	struct tcpconnect_bpf *skel = session_skel(s);
+
+	return print_counts(tcpconnect_tool.name, skel->maps.counts, o->json);
 }
 
 /*
@@ -118,10 +129,12 @@ static int on_dns(void *ctx, void *data, size_t size)
  */
 static int dns_start(struct session *s, const struct opts *o)
 {
+	struct tcpconnect_bpf *skel = session_skel(s);
+
 	if (!o->dns)
 		return 0;
 	dns_cache = dns_cache_new();
-	if (!dns_cache || session_add_ring(s, "dns_events", on_dns, NULL)) {
+	if (!dns_cache || session_add_ring(s, skel->maps.dns_events, on_dns, NULL)) {
 		fprintf(stderr, "%s: cannot set up the DNS answer cache (%s)\n",
 			tcpconnect_tool.name, strerror(errno));
 		return 1;

@@ -6,8 +6,8 @@
 
 /*
  * What a tool adds to the shared main(), the one way it extends it; every
- * member may be NULL. A tool keeps its own state; the session gives it maps
- * (session_map) and more rings (session_add_ring).
+ * member may be NULL. A tool keeps its own state; the session gives it its
+ * skeleton's typed maps (session_skel) and more rings (session_add_ring).
  */
 struct tool_hooks {
 	/* attached, before the first event: 0, or an exit status */
