@@ -33,7 +33,7 @@ struct session {
 		__u64 period_ns, next_ns; /* next_ns 0: not tracing yet */
 	} tick;				  /* session_every() */
 	struct ring_buffer *rb;		  /* the events ring */
-	struct ring_buffer *side_rb;	  /* the rings of session_add_ring() (NULL: none) */
+	struct ring_buffer *extra_rings;  /* the rings of session_add_ring() (NULL: none) */
 	__u64 lost_reported[NLOSSES];
 	event_fn fn;
 	void *ctx;
@@ -68,12 +68,24 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
+/* Hand every record waiting in the rings of session_add_ring() to its fn. */
+static void read_extra_rings(struct session *s)
+{
+	if (s->extra_rings)
+		ring_buffer__consume(s->extra_rings);
+}
+
+/*
+ * An event, from the events ring: what the extra rings hold by now goes
+ * first (tcpconnect -d: the answer that names its destination).
+ */
 static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
 	if (size < sizeof(struct event))
 		return 0;
+	read_extra_rings(s);
 	return s->fn(s->ctx, data);
 }
 
@@ -96,8 +108,8 @@ static void unload(struct session *s)
 {
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
-	ring_buffer__free(s->side_rb);
-	s->side_rb = NULL;
+	ring_buffer__free(s->extra_rings);
+	s->extra_rings = NULL;
 	loader_unload(&s->loader);
 }
 
@@ -159,16 +171,10 @@ int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample
 {
 	int fd = bpf_map__fd(ring);
 
-	if (s->side_rb)
-		return ring_buffer__add(s->side_rb, fd, fn, ctx) ? -1 : 0;
-	s->side_rb = ring_buffer__new(fd, fn, ctx, NULL);
-	return s->side_rb ? 0 : -1;
-}
-
-void session_read_rings(struct session *s)
-{
-	if (s->side_rb)
-		ring_buffer__consume(s->side_rb);
+	if (s->extra_rings)
+		return ring_buffer__add(s->extra_rings, fd, fn, ctx) ? -1 : 0;
+	s->extra_rings = ring_buffer__new(fd, fn, ctx, NULL);
+	return s->extra_rings ? 0 : -1;
 }
 
 /* ---- consuming ---- */
@@ -249,8 +255,8 @@ static int make_epoll(const struct session *s)
 		close(ep);
 		return -1;
 	}
-	if (s->side_rb) {
-		ev.data.fd = ring_buffer__epoll_fd(s->side_rb);
+	if (s->extra_rings) {
+		ev.data.fd = ring_buffer__epoll_fd(s->extra_rings);
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
 			close(ep);
 			return -1;
@@ -296,7 +302,7 @@ int session_run(struct session *s)
 		}
 		for (i = 0; i < n; i++)
 			out_gone |= evs[i].data.fd == STDOUT_FILENO;
-		session_read_rings(s); /* on the timer: side rings wake nobody early */
+		read_extra_rings(s); /* on the timer: their records wake nobody early */
 		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
 			rc = print_error(1, "reading the ring buffer failed");
 			break;
@@ -308,7 +314,7 @@ int session_run(struct session *s)
 		report_lost(s, &last_warn);
 		tick(s);
 	}
-	session_read_rings(s);
+	read_extra_rings(s);
 	ring_buffer__consume(s->rb);
 	rc |= flush_out() < 0;
 out:

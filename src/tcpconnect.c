@@ -124,8 +124,8 @@ static int on_dns(void *ctx, void *data, size_t size)
 }
 
 /*
- * The session reads the ring on its timer (answers come without wakeups) and
- * early when the ring is half full.
+ * The session reads the ring on its timer (answers come without wakeups),
+ * early when the ring is half full, and before each connect it delivers.
  */
 static int dns_start(struct session *s, const struct opts *o)
 {
@@ -142,15 +142,14 @@ static int dns_start(struct session *s, const struct opts *o)
 	return 0;
 }
 
-/* QUERY of e, once every answer read so far is in the cache */
-static const char *read_query(struct session *s, const struct event *e)
+/* QUERY of e: the session put every answer before it in the cache */
+static const char *query_of(const struct event *e)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static char text[DNS_NAME_MAX + 32];
 
 	if (!dns_cache)
 		return NULL;
-	session_read_rings(s);
 	/* an AF_INET6 socket reaching an IPv4 peer used an A answer */
 	if (e->family == 6 && !memcmp(e->raddr, mapped, sizeof(mapped)))
 		dns_query_text(dns_cache, 4, e->raddr + 12, e->ts_ns, text, sizeof(text));
@@ -169,7 +168,7 @@ int main(int argc, char **argv)
 {
 	static const struct tool_hooks hooks = {
 		.start = dns_start,
-		.read_tool_text = read_query,
+		.tool_text = query_of,
 		.stopped = counts_stopped,
 		.cleanup = dns_stop,
 	};
