@@ -39,12 +39,12 @@ struct prog_entry {
 	}
 
 /* src/bpf/accept.bpf.h (tcpaccept, tcptracer): X(sk, program, modes, role), ... */
-#define ACCEPT_PROGS(X, sk)                                                   \
-	X(sk, fexit_csk_accept, IN_FENTRY, ROLE_HOOK),                        \
-		X(sk, kretprobe_csk_accept, IN_KPROBE, ROLE_HOOK),            \
-		X(sk, all_sys_exit_accept, IN_EVERY_MODE, ROLE_ACCEPT_EXIT),  \
-		X(sk, all_sys_exit_accept4, IN_EVERY_MODE, ROLE_ACCEPT_EXIT), \
-		X(sk, all_sys_exit_raw, IN_EVERY_MODE, ROLE_ACCEPT_EXIT_RAW)
+#define ACCEPT_PROGS(X, sk)                                               \
+	X(sk, fexit_csk_accept, IN_FENTRY, ROLE_HOOK),                    \
+		X(sk, kretprobe_csk_accept, IN_KPROBE, ROLE_HOOK),        \
+		X(sk, sys_exit_accept, IN_EVERY_MODE, ROLE_ACCEPT_EXIT),  \
+		X(sk, sys_exit_accept4, IN_EVERY_MODE, ROLE_ACCEPT_EXIT), \
+		X(sk, sys_exit_raw, IN_EVERY_MODE, ROLE_ACCEPT_EXIT_RAW)
 
 /* src/bpf/connect.bpf.h (tcpconnect, tcptracer): its fentry and kprobe programs */
 #define CONNECT_PROGS(X, sk)                                       \

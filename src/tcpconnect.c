@@ -16,7 +16,7 @@ static const struct prog_entry tcpconnect_progs[] = {
 	CONNECT_PROGS(PROG_ENTRY, tcpconnect_bpf),
 	PROG_ENTRY(tcpconnect_bpf, tp_set_state, IN_TRACEPOINT, ROLE_HOOK),
 	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_HOOK),
-	PROG_ENTRY(tcpconnect_bpf, all_dns_ingress, IN_EVERY_MODE, ROLE_DNS),
+	PROG_ENTRY(tcpconnect_bpf, dns_ingress, IN_EVERY_MODE, ROLE_DNS),
 };
 
 SKEL_OPS_LOSSES(tcpconnect_bpf, tcpconnect_progs,
