@@ -85,8 +85,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(VMLINUX_DIR) $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
-LIB_SRCS := src/messages.c src/preflight.c src/mounts.c src/diagnose.c src/loader.c src/options.c src/format.c src/session.c src/descriptions.c src/tool_main.c src/dns.c \
-	src/waiters.c src/kernel.c
+LIB_SRCS := src/tool_main.c src/descriptions.c src/options.c src/messages.c src/preflight.c \
+	src/mounts.c src/loader.c src/diagnose.c src/session.c src/waiters.c src/kernel.c \
+	src/format.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 UNITS := unit dns_unit
 # every C file of ours, formatted by .clang-format (make format; make lint checks)

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-#include <linux/capability.h>
 #include <bpf/bpf.h>
 #include "descriptions.h"
 #include "loader.h"
@@ -39,79 +38,19 @@ struct session {
 	void *ctx;
 };
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
+static __u64 now_ns(void);
+static void catch_signals(void);
+static int attached(void *ctx, char *why, size_t len);
+static void unload(struct session *s);
+static void read_extra_rings(struct session *s);
+static int make_epoll(const struct session *s);
+static int flush_out(void);
+static void report_lost(struct session *s, __u64 *last_warn);
+static void tick(struct session *s);
+static __u64 lost_count(const struct session *s, enum loss l);
+static void warn_lost(enum loss l, __u64 n, const char *total);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	if (stop_signal) /* a second signal: leave at once (links go with the process) */
-		_exit(128 + sig);
-	stop_signal = sig;
-}
-
-/* From here on a signal ends tracing cleanly instead of killing us. */
-static void catch_signals(void)
-{
-	/* SA_RESTART: a write to a slow reader resumes; epoll_wait still returns */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
-
-	signal(SIGPIPE, SIG_IGN);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* Hand every record waiting in the rings of session_add_ring() to its fn. */
-static void read_extra_rings(struct session *s)
-{
-	if (s->extra_rings)
-		ring_buffer__consume(s->extra_rings);
-}
-
-/*
- * An event, from the events ring: what the extra rings hold by now goes
- * first (tcpconnect -d: the answer that names its destination).
- */
-static int on_sample(void *ctx, void *data, size_t size)
-{
-	struct session *s = ctx;
-
-	if (size < sizeof(struct event))
-		return 0;
-	read_extra_rings(s);
-	return s->fn(s->ctx, data);
-}
-
-/* Once a mode's programs are attached: the events ring. */
-static int attached(void *ctx, char *why, size_t len)
-{
-	struct session *s = ctx;
-	struct core_maps maps = s->loader.ops->core_maps(s->loader.skel);
-
-	s->rb = ring_buffer__new(bpf_map__fd(maps.events), on_sample, s, NULL);
-	if (!s->rb) {
-		snprintf(why, len, "cannot open the ring buffer (%s)", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* The rings, then the BPF object. */
-static void unload(struct session *s)
-{
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	ring_buffer__free(s->extra_rings);
-	s->extra_rings = NULL;
-	loader_unload(&s->loader);
-}
+static volatile sig_atomic_t stop_signal; /* the signal that ends tracing, once caught */
 
 int session_start(struct session **sp, const struct tool_desc *t, const struct opts *o,
 		  const struct skel_ops *ops, event_fn fn, void *ctx)
@@ -177,111 +116,6 @@ int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample
 	return s->extra_rings ? 0 : -1;
 }
 
-/* ---- consuming ---- */
-
-/* What each cause of loss means, said in its warnings. */
-static const struct {
-	const char *what;  /* "N <what>" */
-	const char *cause; /* "(<cause>)" */
-	const char *means; /* ": <means>", or NULL */
-} losses[NLOSSES] = {
-	[LOSS_EVENTS] = { "events lost", "ring buffer full", NULL },
-	[LOSS_TRACKING] = { "connections not tracked", "tracking map full",
-			    "their rows are missing" },
-	[LOSS_COUNTS] = { "connects not counted", "count table full", NULL },
-	[LOSS_DNS] = { "DNS responses lost", "DNS ring full", "QUERY may be missing" },
-};
-
-static __u64 lost_count(const struct session *s, enum loss l)
-{
-	volatile __u64 *n = s->loader.skel ? s->loader.ops->lost(s->loader.skel, l) : NULL;
-
-	return n ? *n : 0;
-}
-
-static void warn_lost(enum loss l, __u64 n, const char *total)
-{
-	fprintf(stderr, "WARNING: %llu %s%s (%s)%s%s\n", (unsigned long long)n, losses[l].what,
-		total, losses[l].cause, losses[l].means ? ": " : "",
-		losses[l].means ? losses[l].means : "");
-}
-
-static void report_lost(struct session *s, __u64 *last_warn)
-{
-	__u64 now = now_ns();
-	bool warned = false;
-	int l;
-
-	if (now - *last_warn < LOST_WARN_NS)
-		return;
-	for (l = 0; l < NLOSSES; l++) {
-		__u64 lost = lost_count(s, l);
-
-		if (lost == s->lost_reported[l])
-			continue;
-		warn_lost(l, lost - s->lost_reported[l], "");
-		s->lost_reported[l] = lost;
-		warned = true;
-	}
-	if (warned)
-		*last_warn = now;
-}
-
-int output_failed(const char *tool, int err)
-{
-	if (err == EPIPE)
-		return 0;
-	fprintf(stderr, "%s: cannot write the output (%s)\n", tool, strerror(err));
-	return 1;
-}
-
-/* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
-static int flush_out(void)
-{
-	if (fflush(stdout) == 0)
-		return 0;
-	return output_failed(tool_name(), errno) ? -1 : 1;
-}
-
-static int make_epoll(const struct session *s)
-{
-	struct epoll_event ev = { .events = EPOLLIN };
-	int ep = epoll_create1(EPOLL_CLOEXEC);
-
-	if (ep < 0)
-		return -1;
-	ev.data.fd = ring_buffer__epoll_fd(s->rb);
-	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
-		close(ep);
-		return -1;
-	}
-	if (s->extra_rings) {
-		ev.data.fd = ring_buffer__epoll_fd(s->extra_rings);
-		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
-			close(ep);
-			return -1;
-		}
-	}
-	/* stdout's reader going away (| head) wakes us even when idle */
-	ev.events = 0;
-	ev.data.fd = STDOUT_FILENO;
-	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev); /* fails for files: fine */
-	return ep;
-}
-
-/* session_every()'s callback, when its time has come */
-static void tick(struct session *s)
-{
-	tick_fn fn = s->tick.fn;
-	__u64 now;
-
-	if (!fn || (now = now_ns()) < s->tick.next_ns)
-		return;
-	s->tick.next_ns = now + s->tick.period_ns;
-	if (!fn(s, s->tick.ctx) && s->tick.fn == fn) /* it may have set another */
-		s->tick.fn = NULL;
-}
-
 int session_run(struct session *s)
 {
 	__u64 last_warn = 0;
@@ -343,4 +177,181 @@ void session_stop(struct session *s)
 		if (lost[l])
 			warn_lost(l, lost[l], " in total");
 	free(s);
+}
+
+int output_failed(const char *tool, int err)
+{
+	if (err == EPIPE)
+		return 0;
+	fprintf(stderr, "%s: cannot write the output (%s)\n", tool, strerror(err));
+	return 1;
+}
+
+/* 0; 1 once stdout's reader is gone (a closed pipe); -1 if writing failed. */
+static int flush_out(void)
+{
+	if (fflush(stdout) == 0)
+		return 0;
+	return output_failed(tool_name(), errno) ? -1 : 1;
+}
+
+/* ---- the parts: signals, rings, the loop's steps, losses ---- */
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	if (stop_signal) /* a second signal: leave at once (links go with the process) */
+		_exit(128 + sig);
+	stop_signal = sig;
+}
+
+/* From here on a signal ends tracing cleanly instead of killing us. */
+static void catch_signals(void)
+{
+	/* SA_RESTART: a write to a slow reader resumes; epoll_wait still returns */
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* Hand every record waiting in the rings of session_add_ring() to its fn. */
+static void read_extra_rings(struct session *s)
+{
+	if (s->extra_rings)
+		ring_buffer__consume(s->extra_rings);
+}
+
+/*
+ * An event, from the events ring: what the extra rings hold by now goes
+ * first (tcpconnect -d: the answer that names its destination).
+ */
+static int on_sample(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	if (size < sizeof(struct event))
+		return 0;
+	read_extra_rings(s);
+	return s->fn(s->ctx, data);
+}
+
+/* Once a mode's programs are attached: the events ring. */
+static int attached(void *ctx, char *why, size_t len)
+{
+	struct session *s = ctx;
+	struct core_maps maps = s->loader.ops->core_maps(s->loader.skel);
+
+	s->rb = ring_buffer__new(bpf_map__fd(maps.events), on_sample, s, NULL);
+	if (!s->rb) {
+		snprintf(why, len, "cannot open the ring buffer (%s)", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The rings, then the BPF object. */
+static void unload(struct session *s)
+{
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	ring_buffer__free(s->extra_rings);
+	s->extra_rings = NULL;
+	loader_unload(&s->loader);
+}
+
+/* What each cause of loss means, said in its warnings. */
+static const struct {
+	const char *what;  /* "N <what>" */
+	const char *cause; /* "(<cause>)" */
+	const char *means; /* ": <means>", or NULL */
+} losses[NLOSSES] = {
+	[LOSS_EVENTS] = { "events lost", "ring buffer full", NULL },
+	[LOSS_TRACKING] = { "connections not tracked", "tracking map full",
+			    "their rows are missing" },
+	[LOSS_COUNTS] = { "connects not counted", "count table full", NULL },
+	[LOSS_DNS] = { "DNS responses lost", "DNS ring full", "QUERY may be missing" },
+};
+
+static __u64 lost_count(const struct session *s, enum loss l)
+{
+	volatile __u64 *n = s->loader.skel ? s->loader.ops->lost(s->loader.skel, l) : NULL;
+
+	return n ? *n : 0;
+}
+
+static void warn_lost(enum loss l, __u64 n, const char *total)
+{
+	fprintf(stderr, "WARNING: %llu %s%s (%s)%s%s\n", (unsigned long long)n, losses[l].what,
+		total, losses[l].cause, losses[l].means ? ": " : "",
+		losses[l].means ? losses[l].means : "");
+}
+
+static void report_lost(struct session *s, __u64 *last_warn)
+{
+	__u64 now = now_ns();
+	bool warned = false;
+	int l;
+
+	if (now - *last_warn < LOST_WARN_NS)
+		return;
+	for (l = 0; l < NLOSSES; l++) {
+		__u64 lost = lost_count(s, l);
+
+		if (lost == s->lost_reported[l])
+			continue;
+		warn_lost(l, lost - s->lost_reported[l], "");
+		s->lost_reported[l] = lost;
+		warned = true;
+	}
+	if (warned)
+		*last_warn = now;
+}
+
+static int make_epoll(const struct session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0)
+		return -1;
+	ev.data.fd = ring_buffer__epoll_fd(s->rb);
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+		close(ep);
+		return -1;
+	}
+	if (s->extra_rings) {
+		ev.data.fd = ring_buffer__epoll_fd(s->extra_rings);
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+			close(ep);
+			return -1;
+		}
+	}
+	/* stdout's reader going away (| head) wakes us even when idle */
+	ev.events = 0;
+	ev.data.fd = STDOUT_FILENO;
+	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &ev); /* fails for files: fine */
+	return ep;
+}
+
+/* session_every()'s callback, when its time has come */
+static void tick(struct session *s)
+{
+	tick_fn fn = s->tick.fn;
+	__u64 now;
+
+	if (!fn || (now = now_ns()) < s->tick.next_ns)
+		return;
+	s->tick.next_ns = now + s->tick.period_ns;
+	if (!fn(s, s->tick.ctx) && s->tick.fn == fn) /* it may have set another */
+		s->tick.fn = NULL;
 }
