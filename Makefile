@@ -85,8 +85,9 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	-Iinclude -I$(VMLINUX_DIR) $(LIBBPF_CFLAGS)
 DEPFLAGS = -MMD -MP -MF $@.d
 
-LIB_SRCS := src/options.c src/format.c src/session.c src/tools.c src/tool_main.c src/dns.c \
-	src/waiters.c src/kernel.c
+LIB_SRCS := src/tool_main.c src/descriptions.c src/options.c src/messages.c src/preflight.c \
+	src/mounts.c src/loader.c src/diagnose.c src/session.c src/waiters.c src/kernel.c \
+	src/format.c src/dns.c
 LIB_OBJS := $(LIB_SRCS:src/%.c=$(OUT)/%.o)
 UNITS := unit dns_unit
 # every C file of ours, formatted by .clang-format (make format; make lint checks)
@@ -154,11 +155,11 @@ $(OUT)/fuzz_dns: tests/fuzz_dns.c src/dns.c src/dns.h | $(OUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) tests/fuzz_dns.c src/dns.c -o $@
 
-$(OUT)/fuzz_options: tests/fuzz_options.c src/options.c src/tools.c src/format.c \
-		src/options.h src/tools.h src/format.h | $(OUT)
+$(OUT)/fuzz_options: tests/fuzz_options.c src/options.c src/descriptions.c src/format.c \
+		src/messages.c src/options.h src/descriptions.h src/format.h src/messages.h | $(OUT)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(LIBBPF_CFLAGS) tests/fuzz_options.c src/options.c \
-		src/tools.c src/format.c -o $@
+		src/descriptions.c src/format.c src/messages.c -o $@
 
 test: all $(UNITS:%=$(OUT)/%)
 	$(Q)PYTHON=$(PYTHON) UNITS="$(UNITS)" TCPT_BUILD=$(abspath $(OUT)) \

@@ -41,7 +41,7 @@ int floor_exit_accept4(void *ctx)
 }
 
 /*
- * The raw syscall exit, as the tools' all_sys_exit_raw leaves it at every
+ * The raw syscall exit, as the tools' sys_exit_raw leaves it at every
  * syscall but accept(2) and accept4(2): the number compared, and out.
  * (bench/sysexit sets it against the two classic tracepoints above.)
  */

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 #include <linux/bpf.h>
 #include "kernel.h"
@@ -30,6 +31,26 @@ bool kernel_at_least(int major, int minor)
 bool kernel_runtime_alloc_ok(void)
 {
 	return kernel_at_least(6, 1);
+}
+
+bool kernel_has_kprobes(void)
+{
+	return !access("/sys/bus/event_source/devices/kprobe/type", F_OK) ||
+	       !access(TRACEFS "/kprobe_events", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/kprobe_events", F_OK);
+}
+
+int paranoid_level(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	int level = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &level) != 1)
+			level = 0;
+		fclose(f);
+	}
+	return level;
 }
 
 /* The helpers' names, from the kernel's own list in linux/bpf.h. */

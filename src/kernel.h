@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#define KERNEL_BTF "/sys/kernel/btf/vmlinux" /* the kernel's own BTF */
+#define BTF_ENV "TCPTOOLS_BTF"		     /* another BTF file for the running kernel */
+#define TRACEFS "/sys/kernel/tracing"	     /* where tracefs is mounted if anywhere */
+
 /* uname's release of the running kernel ("5.10.0-46-amd64"), cached */
 const char *kernel_release(void);
 
@@ -32,6 +36,12 @@ bool kernel_runtime_alloc_ok(void);
  * then one about our program.
  */
 bool kernel_lacks_helper(const char *verdict, char *why, size_t len);
+
+/* Can this kernel attach kprobes (CONFIG_KPROBES)? */
+bool kernel_has_kprobes(void);
+
+/* kernel.perf_event_paranoid (0 if unreadable) */
+int paranoid_level(void);
 
 /* The name of BPF helper id ("bpf_ringbuf_output"), or NULL if unknown here. */
 const char *helper_name(int id);

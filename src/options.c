@@ -7,7 +7,8 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include "options.h"
+#include "messages.h"
+#include "descriptions.h"
 
 #define PID_MAX 4194304 /* PID_MAX_LIMIT on 64-bit kernels */
 
@@ -183,25 +184,6 @@ usage_error(const struct tool_desc *t, FILE *err, const char *fmt, ...)
 	va_end(ap);
 	fprintf(err, " (see '%s --help')\n", t->name);
 	return PARSE_BAD;
-}
-
-const char *printable(const char *s)
-{
-	static char buf[64 * 4 + 4];
-	size_t n = 0, i;
-
-	for (i = 0; i < 64 && s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			buf[n++] = (char)ch;
-		else
-			n += (size_t)snprintf(buf + n, 5, "\\x%02x", ch);
-	}
-	if (s[i])
-		n += (size_t)snprintf(buf + n, 4, "...");
-	buf[n] = '\0';
-	return buf;
 }
 
 /*

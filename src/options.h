@@ -29,22 +29,8 @@ enum tool_flag {
 	TF_VERBOSE = 1 << 8,   /* -v */
 };
 
-struct formatter;
 struct opts;
-
-struct tool_desc {
-	const char *name;
-	const char *summary;   /* one line for --help */
-	const char *banner;    /* printed to stderr once tracing */
-	const char *port_what; /* "destination" or "local", for -P */
-	unsigned int flags;    /* enum tool_flag */
-	const char *examples;  /* --help examples, one per line */
-	/* the table columns for the options given */
-	void (*columns)(struct formatter *f, const struct opts *o);
-	const char *tool_text_key; /* JSON key of an F_TOOL_TEXT column, if any */
-	/* whether program name is wanted with these options (NULL: all are) */
-	bool (*want_prog)(const struct opts *o, const char *name);
-};
+struct tool_desc; /* descriptions.h */
 
 struct opts {
 	struct config cfg; /* what the BPF side filters on */
@@ -75,11 +61,5 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 			     FILE *out, FILE *err);
 
 const char *attach_mode_name(enum attach_mode m);
-
-/*
- * s made fit for a one-line message: bytes outside printable ASCII as \xHH,
- * cut after 64 characters. Returns a static buffer.
- */
-const char *printable(const char *s);
 
 #endif

@@ -7,12 +7,21 @@
 #include <bpf/libbpf.h>
 #include "dns.h"
 #include "format.h"
+#include "descriptions.h"
 #include "tool_main.h"
-#include "tools.h"
 #include "tcpconnect.skel.h"
 
-SKEL_OPS_LOSSES(tcpconnect_bpf, SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
-					SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
+/* Which programs load in which attach mode (progs.h) */
+static const struct prog_entry tcpconnect_progs[] = {
+	CONNECT_PROGS(PROG_ENTRY, tcpconnect_bpf),
+	PROG_ENTRY(tcpconnect_bpf, tp_set_state, IN_TRACEPOINT, ROLE_HOOK),
+	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_HOOK),
+	PROG_ENTRY(tcpconnect_bpf, dns_ingress, IN_EVERY_MODE, ROLE_DNS),
+};
+
+SKEL_OPS_LOSSES(tcpconnect_bpf, tcpconnect_progs,
+		SKEL_LOST(tcpconnect_bpf, LOSS_COUNTS, lost_counts)
+			SKEL_LOST(tcpconnect_bpf, LOSS_DNS, lost_dns));
 
 struct counted {
 	struct count_key key;
@@ -83,7 +92,9 @@ static int counts_stopped(struct session *s, const struct opts *o)
 {
 	if (!o->count)
 		return 0;
-	return print_counts(tcpconnect_tool.name, session_map(s, "counts"), o->json);
+	struct tcpconnect_bpf *skel = session_skel(s);
+
+	return print_counts(tcpconnect_tool.name, skel->maps.counts, o->json);
 }
 
 /*
@@ -113,15 +124,17 @@ static int on_dns(void *ctx, void *data, size_t size)
 }
 
 /*
- * The session reads the ring on its timer (answers come without wakeups) and
- * early when the ring is half full.
+ * The session reads the ring on its timer (answers come without wakeups),
+ * early when the ring is half full, and before each connect it delivers.
  */
 static int dns_start(struct session *s, const struct opts *o)
 {
+	struct tcpconnect_bpf *skel = session_skel(s);
+
 	if (!o->dns)
 		return 0;
 	dns_cache = dns_cache_new();
-	if (!dns_cache || session_add_ring(s, "dns_events", on_dns, NULL)) {
+	if (!dns_cache || session_add_ring(s, skel->maps.dns_events, on_dns, NULL)) {
 		fprintf(stderr, "%s: cannot set up the DNS answer cache (%s)\n",
 			tcpconnect_tool.name, strerror(errno));
 		return 1;
@@ -129,15 +142,14 @@ static int dns_start(struct session *s, const struct opts *o)
 	return 0;
 }
 
-/* QUERY of e, once every answer read so far is in the cache */
-static const char *read_query(struct session *s, const struct event *e)
+/* QUERY of e: the session put every answer before it in the cache */
+static const char *query_of(const struct event *e)
 {
 	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
 	static char text[DNS_NAME_MAX + 32];
 
 	if (!dns_cache)
 		return NULL;
-	session_read_rings(s);
 	/* an AF_INET6 socket reaching an IPv4 peer used an A answer */
 	if (e->family == 6 && !memcmp(e->raddr, mapped, sizeof(mapped)))
 		dns_query_text(dns_cache, 4, e->raddr + 12, e->ts_ns, text, sizeof(text));
@@ -156,7 +168,7 @@ int main(int argc, char **argv)
 {
 	static const struct tool_hooks hooks = {
 		.start = dns_start,
-		.read_tool_text = read_query,
+		.tool_text = query_of,
 		.stopped = counts_stopped,
 		.cleanup = dns_stop,
 	};

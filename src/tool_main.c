@@ -1,23 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #define _GNU_SOURCE /* fwrite_unlocked */
-/* The main() every tool shares. */
+/*
+ * The main() every tool shares.
+ *
+ * How an event travels, hop by hop:
+ *   1. BPF: a tool's program fills a struct event and emit()s it
+ *      (src/bpf/core.bpf.h) into the events ring, without waking the
+ *      reader unless the ring is half full;
+ *   2. the ring: session_run() (session.c) wakes at least every POLL_MS
+ *      and consumes whatever the ring holds, a batch at a time;
+ *   3. the session's ring callback, on_sample() (session.c), reads the
+ *      tool's extra rings first (tcpconnect -d's DNS answers), then hands
+ *      the event on;
+ *   4. print_event() below takes the tool's text for it (a hook) and
+ *   5. formats it: fmt_row() or fmt_json() (format.c), into stdout's buffer;
+ *   6. session_run() flushes stdout once per batch.
+ */
 #include <malloc.h>
 #include <stdio.h>
 #include "format.h"
+#include "descriptions.h"
 #include "tool_main.h"
 
 struct printer {
 	struct formatter fmt;
 	bool json;
 	const struct tool_hooks *hooks;
-	struct session *session;
 };
 
 static int print_event(void *ctx, const struct event *e)
 {
 	struct printer *p = ctx;
-	const char *tool_text =
-		p->hooks->read_tool_text ? p->hooks->read_tool_text(p->session, e) : NULL;
+	const char *tool_text = p->hooks->tool_text ? p->hooks->tool_text(e) : NULL;
 	char line[LINE_MAX_BYTES];
 	size_t n = p->json ? fmt_json(&p->fmt, e, tool_text, line, sizeof(line))
 			   : fmt_row(&p->fmt, e, tool_text, line, sizeof(line));
@@ -54,7 +68,6 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 	rc = session_start(&s, t, &o, ops, print_event, &p);
 	if (rc)
 		return rc;
-	p.session = s;
 	if (p.hooks->start)
 		rc = p.hooks->start(s, &o);
 	if (!rc) {

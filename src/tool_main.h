@@ -6,17 +6,17 @@
 
 /*
  * What a tool adds to the shared main(), the one way it extends it; every
- * member may be NULL. A tool keeps its own state; the session gives it maps
- * (session_map) and more rings (session_add_ring).
+ * member may be NULL. A tool keeps its own state; the session gives it its
+ * skeleton's typed maps (session_skel) and more rings (session_add_ring).
  */
 struct tool_hooks {
 	/* attached, before the first event: 0, or an exit status */
 	int (*start)(struct session *s, const struct opts *o);
 	/*
-	 * the text of e's F_TOOL_TEXT column, reading whatever it needs first
-	 * (tcpconnect -d: the DNS ring); NULL for none
+	 * the text of e's F_TOOL_TEXT column (NULL for none); the session has
+	 * read the tool's extra rings up to e (tcpconnect -d: its DNS answers)
 	 */
-	const char *(*read_tool_text)(struct session *s, const struct event *e);
+	const char *(*tool_text)(const struct event *e);
 	/*
 	 * tracing stopped and the programs detached, the maps not freed yet
 	 * (tcpconnect -c prints here): 0, or an exit status

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The threads that may be inside an accept(2) that began before tracing did
- * (see accept_waiters in src/bpf/accept.bpf.h), found in /proc.
+ * (see accept_waiters in src/bpf/accept.bpf.h), found in /proc, and the
+ * start hook that lists them and detaches the accept syscall exits once
+ * none is left (waiters.h).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,8 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 #include <bpf/bpf.h>
+#include "messages.h"
+#include "preflight.h"
 #include "waiters.h"
 
 enum where {
@@ -121,4 +127,72 @@ int waiters_prune(int map_fd)
 			bpf_map_delete_elem(map_fd, &tids[i]);
 	}
 	return left;
+}
+
+/* ---- tcpaccept's and tcptracer's start hook ---- */
+
+#define PRUNE_NS 1000000000ULL	      /* the waiters are looked at once a second */
+#define PROC_PID_INIT_INO 0xEFFFFFFCU /* the initial PID namespace's inode number */
+
+/* Does /proc show the initial PID namespace, with us in it? */
+static bool in_initial_pidns(void)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/pid", &st) && st.st_ino == PROC_PID_INIT_INO;
+}
+
+/*
+ * The syscall exits of accept(2), which slow every system call while
+ * attached, are needed in fentry mode only until the accepts begun before
+ * tracing have returned: detach them. (kprobe mode keeps them: they also
+ * catch the accepts its kretprobe misses.)
+ */
+static void detach_exits(struct session *s)
+{
+	session_detach_role(s, ROLE_ACCEPT_EXIT);
+	session_detach_role(s, ROLE_ACCEPT_EXIT_RAW);
+	debug_line("accept syscall exits detached: no accept begun before tracing is left");
+}
+
+/* Once a second: the waiters whose accept has returned go; the exits with the last. */
+static bool prune(struct session *s, void *waiters)
+{
+	if (waiters_prune(bpf_map__fd(waiters)) > 0)
+		return true;
+	detach_exits(s);
+	return false;
+}
+
+int waiters_start(struct session *s, struct bpf_map *waiters, struct bpf_map *listed)
+{
+	__u32 zero = 0;
+	__u8 one = 1;
+	int n;
+
+	if (session_mode(s) != ATTACH_FENTRY)
+		return 0;
+	/*
+	 * Every thread of the machine must be visible: in a PID namespace of
+	 * its own, or without the right to read other users' threads
+	 * (hidepid), the tool keeps the exits.
+	 */
+	if (!in_initial_pidns() || !have_cap(CAP_SYS_PTRACE)) {
+		debug_line("accept waiters cannot all be seen (a PID namespace of our own, or no "
+			   "CAP_SYS_PTRACE): the syscall exits stay");
+		return 0;
+	}
+	n = waiters_list(bpf_map__fd(waiters));
+	/* unlisted, the exits go on finishing every accept, as in tracepoint mode */
+	if (n < 0 ||
+	    bpf_map__update_elem(listed, &zero, sizeof(zero), &one, sizeof(one), BPF_ANY)) {
+		debug_line("accept waiters not listed: the syscall exits stay");
+		return 0;
+	}
+	debug_line("%d threads may be in an accept begun before tracing", n);
+	if (n == 0)
+		detach_exits(s);
+	else
+		session_every(s, PRUNE_NS, prune, waiters);
+	return 0;
 }

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "options.h"
-#include "tools.h"
+#include "descriptions.h"
 
 #define MAX_ARGS 32
 

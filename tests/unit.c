@@ -50,6 +50,7 @@ int main(void)
 	test_opts_dns();
 	test_opts_again();
 	test_kernel_lacks();
+	test_diagnose();
 
 	return check_summary("unit");
 }

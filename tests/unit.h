@@ -2,7 +2,7 @@
 /*
  * What the parts of the unit binary share: unit.c (main and the test
  * data helpers), unit_table.c, unit_json.c, unit_count.c, unit_buffers.c
- * unit_options.c and unit_kernel.c, one subject each.
+ * unit_options.c, unit_kernel.c and unit_diagnose.c, one subject each.
  */
 #ifndef TESTS_UNIT_H
 #define TESTS_UNIT_H
@@ -12,7 +12,7 @@
 #include "check.h"
 #include "format.h"
 #include "options.h"
-#include "tools.h"
+#include "descriptions.h"
 
 /* unit.c: addresses (inet_pton input) and COMM into events and keys */
 void put_addr(int family, const char *text, __u8 *addr);
@@ -73,5 +73,6 @@ void test_opts_bad(void);
 void test_opts_dns(void);
 void test_opts_again(void);
 void test_kernel_lacks(void);
+void test_diagnose(void);
 
 #endif

@@ -13,7 +13,7 @@
  *   tracepoint: syscalls:sys_exit_accept and sys_exit_accept4 only
  * inet_csk_accept() also serves io_uring accepts; an accept(2) seen by both
  * it and the syscall exit is reported once (see accepted_by_tid).
- * Programs named all_* are loaded in every mode (session.c, prog_in_mode).
+ * Which program loads in which mode is ACCEPT_PROGS's (src/progs.h).
  */
 #ifndef ACCEPT_BPF_H
 #define ACCEPT_BPF_H
@@ -85,7 +85,7 @@ int BPF_KRETPROBE(kretprobe_csk_accept, struct sock *newsk)
  * userspace lists the threads that may be in such an accept
  * (accept_waiters) and then sets waiters_listed: from then on the exits
  * of other threads are left to the hook, and userspace detaches the exits
- * when the list is empty (session.c). A syscall exit hook slows every
+ * when the list is empty (waiters.c). A syscall exit hook slows every
  * system call of the machine: it stays no longer than it must.
  */
 struct {
@@ -185,7 +185,7 @@ static __always_inline int on_accept_exit(long ret)
 }
 
 /*
- * The exits come in two kinds; userspace loads one (session.c):
+ * The exits come in two kinds; userspace loads one (raw_exits in loader.c):
  * - the classic tracepoints of the two syscalls: found through tracefs and
  *   attached with perf_event_open(), so they need tracefs readable and,
  *   at Debian's perf_event_paranoid=3, CAP_SYS_ADMIN;
@@ -193,13 +193,13 @@ static __always_inline int on_accept_exit(long ret)
  *   number: attached through bpf() alone (CAP_BPF and CAP_PERFMON).
  */
 SEC("tracepoint/syscalls/sys_exit_accept")
-int all_sys_exit_accept(struct sys_exit_args *ctx)
+int sys_exit_accept(struct sys_exit_args *ctx)
 {
 	return on_accept_exit(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept4")
-int all_sys_exit_accept4(struct sys_exit_args *ctx)
+int sys_exit_accept4(struct sys_exit_args *ctx)
 {
 	return on_accept_exit(ctx->ret);
 }
@@ -222,7 +222,7 @@ int all_sys_exit_accept4(struct sys_exit_args *ctx)
 #endif
 
 SEC("tp_btf/sys_exit")
-int BPF_PROG(all_sys_exit_raw, struct pt_regs *regs, long ret)
+int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
 {
 	long nr = SYSCALL_NR(regs);
 

@@ -4,11 +4,10 @@
  * and the inline bodies that read a task and a socket. Each tool's .bpf.c
  * includes this once and adds thin per-attach-mode programs around it.
  *
- * Userspace (session.c, struct skel_ops in session.h) finds what is here by
- * name: cfg, lost_events, lost_tracking, events, ports, cgroup_filter and
- * mntns_filter. It loads a program in the attach mode its type says (fentry
- * and fexit: fentry; kprobe and kretprobe: kprobe; tp_btf and tracepoint:
- * tracepoint), except that a program named all_* is loaded in every mode.
+ * Userspace (loader.c, through the skeleton: struct skel_ops in skeleton.h)
+ * reaches what is here by its typed fields: cfg, lost_events,
+ * lost_tracking, events, ports, cgroup_filter and mntns_filter. Each tool's
+ * table (src/progs.h) says in which attach modes each program is loaded.
  */
 #ifndef CORE_BPF_H
 #define CORE_BPF_H
@@ -66,7 +65,7 @@ const volatile struct config cfg = {};
 
 /*
  * What was lost, one counter per cause; read by userspace through the
- * skeleton (struct skel_ops in session.h): events the ring had no room for
+ * skeleton (struct skel_ops in skeleton.h): events the ring had no room for
  * (their rows are missing), and connections a full tracking map could not
  * hold (their rows never happen).
  */

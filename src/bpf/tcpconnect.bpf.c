@@ -212,7 +212,7 @@ static __always_inline __u64 ipv6_udp_offset(struct __sk_buff *skb)
  * data starts at the IP header; the packet is always let through.
  */
 SEC("cgroup_skb/ingress")
-int all_dns_ingress(struct __sk_buff *skb)
+int dns_ingress(struct __sk_buff *skb)
 {
 	struct dns_record *r;
 	__u64 udp_off, n, avail;

@@ -22,7 +22,7 @@ MARKER_PROG = {
                "tcptracer": "fentry_set_state"},
     "kprobe": {"tcpconnect": "kprobe_v4_connect", "tcpaccept": "kretprobe_csk_accept",
                "tcptracer": "kprobe_set_state"},
-    "tracepoint": {"tcpconnect": "tp_set_state", "tcpaccept": "all_sys_exit_accept",
+    "tracepoint": {"tcpconnect": "tp_set_state", "tcpaccept": "sys_exit_accept",
                    "tcptracer": "tp_set_state"},
 }
 # rows one connect+accept makes
@@ -175,7 +175,7 @@ CAPS = {"tcpconnect": "+bpf,+perfmon" + MEMLOCK, "tcpaccept": "+bpf,+perfmon" + 
         "tcptracer": "+bpf,+perfmon" + MEMLOCK}
 # the raw syscall exit, which the tools use for accept where the classic ones
 # (ACCEPT_EXITS) would need tracefs or perf_event_open()
-RAW_EXIT = "all_sys_exit_raw"
+RAW_EXIT = "sys_exit_raw"
 
 
 def as_nobody(caps, ns, argv):
@@ -410,7 +410,7 @@ def test_attach_modes(name, tool, child_factory):
         assert rows == results["auto"], mode
 
 
-ACCEPT_EXITS = {"all_sys_exit_accept", "all_sys_exit_accept4"}
+ACCEPT_EXITS = {"sys_exit_accept", "sys_exit_accept4"}
 
 
 def accepted_rows(t, server, n):

@@ -4,8 +4,7 @@
  * table columns. Widths follow the bcc tools; a column is padded to its
  * width and followed by one space, so wide values never run together.
  */
-#include <string.h>
-#include "tools.h"
+#include "descriptions.h"
 
 static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 {
@@ -25,12 +24,6 @@ static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 		fmt_add(f, "QUERY", 0, 0, F_TOOL_TEXT);
 }
 
-/* The DNS capture (all_dns_*) only runs with -d. */
-static bool tcpconnect_want_prog(const struct opts *o, const char *name)
-{
-	return o->dns || strncmp(name, "all_dns_", 8) != 0;
-}
-
 const struct tool_desc tcpconnect_tool = {
 	.name = "tcpconnect",
 	.summary = "Trace active TCP connections: one row per connect attempt.",
@@ -48,7 +41,6 @@ const struct tool_desc tcpconnect_tool = {
 		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
 	.columns = tcpconnect_columns,
 	.tool_text_key = "query",
-	.want_prog = tcpconnect_want_prog,
 };
 
 static void tcpaccept_columns(struct formatter *f, const struct opts *o)
