@@ -15,6 +15,8 @@ environment asks of it:
                      on the IPv4 cycle storm, side by side
   BENCH_RESULTS      the markdown report (default bench/results.md; a JSON
                      file with every run goes next to it)
+  CC                 the C compiler whose <sys/syscall.h> gives the syscall
+                     numbers (default cc; make bench passes its own)
 """
 import os
 import re
@@ -73,6 +75,7 @@ class Settings:
     peers: bool
     pin: bool
     results: str
+    cc: str
 
     @classmethod
     def from_env(cls, env=None):
@@ -84,4 +87,5 @@ class Settings:
                    peers=yes(env.get("PEERS"), False),
                    pin=yes(env.get("BENCH_PIN"), True),
                    results=env.get("BENCH_RESULTS") or os.path.join(ROOT, "bench",
-                                                                    "results.md"))
+                                                                    "results.md"),
+                   cc=env.get("CC") or "cc")

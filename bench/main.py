@@ -13,16 +13,15 @@ import tempfile
 import time
 
 from . import cases as cases_mod
-from . import measure, report
+from . import machine, measure, report
 from .config import (FLOOR, FLOOR_OBJ, ROOT, STORM, STORM_CPU, TOOL_CPU, TOOLS, HarnessError,
                      Settings, tool_path)
 from .measure import log
 from .results import Meta, Results
 from .tracer import traced_run
 
-# a peer is ready when it first waits in one of these: poll epoll_wait
-# pselect6 ppoll epoll_pwait(2)
-WAIT_SYSCALLS = {7, 232, 270, 271, 281, 441}
+# a peer is ready when it first waits in one of these
+WAIT_SYSCALLS = ("poll", "epoll_wait", "pselect6", "ppoll", "epoll_pwait", "epoll_pwait2")
 
 
 def preflight(settings):
@@ -72,9 +71,9 @@ def source_version():
 class Bench:
     """The runs of every case, pair after pair, with a progress line each."""
 
-    def __init__(self, settings, tmp, total):
+    def __init__(self, settings, syscalls, tmp, total):
         self.settings = settings
-        self.wait_syscalls = WAIT_SYSCALLS
+        self.wait_syscalls = {syscalls[n] for n in WAIT_SYSCALLS if n in syscalls}
         self.tmp = tmp
         self.total = total
         self.done = 0  # pairs run or given up
@@ -149,6 +148,7 @@ def main():
     if not all_cases:
         print("bench: BENCH_ONLY matches no case", file=sys.stderr)
         return 1
+    syscalls = machine.syscall_numbers(settings.cc)
     total = len(all_cases) * settings.pairs
     version = source_version()
     log("bench: %d cases x %d pairs, %.1f s storms, about %.0f min; source %s" % (
@@ -166,13 +166,13 @@ def main():
     date = time.strftime("%Y-%m-%d %H:%M:%S")
     bins = binaries_state()
     tmp = tempfile.mkdtemp(prefix="tcptools-bench.")
-    bench = Bench(settings, tmp, total)
+    bench = Bench(settings, syscalls, tmp, total)
     started = time.time()
     if settings.pin:
         # this script reads the tools' pipes: with the tool, away from the storm
         os.sched_setaffinity(0, {TOOL_CPU})
     try:
-        with measure.Netns() as ns, measure.BpfStats(measure.SYS_BPF) as stats:
+        with measure.Netns() as ns, measure.BpfStats(syscalls.get("bpf")) as stats:
             stats_how = stats.how
             log("bench: BPF run-time stats on: %s; %s" % (stats_how,
                                                          report.pin_note(settings.pin)))

@@ -15,7 +15,6 @@ from .results import Counts, Storm
 
 libc = ctypes.CDLL(None, use_errno=True)
 CLONE_NEWNET = 0x40000000
-SYS_BPF = {"x86_64": 321, "aarch64": 280}.get(os.uname().machine)
 BPF_ENABLE_STATS = 32
 BPF_STATS_RUN_TIME = 0
 STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
