@@ -43,16 +43,18 @@ int floor_exit_accept4(void *ctx)
 /*
  * The raw syscall exit, as the tools' all_sys_exit_raw leaves it at every
  * syscall but accept(2) and accept4(2): the number compared, and out.
- * (bench/sysexit sets it against the two classic tracepoints above.)
+ * (bench/sysexit sets it against the two classic tracepoints above.) The
+ * numbers are this architecture's, set by floor.c from <sys/syscall.h>.
  */
+const volatile struct floor_nr {
+	long accept;
+	long accept4;
+} floor_nr = { -1, -1 };
+
 #if defined(__TARGET_ARCH_x86)
 #define FLOOR_NR(regs) ((regs)->orig_ax)
-#define NR_ACCEPT 43
-#define NR_ACCEPT4 288
 #elif defined(__TARGET_ARCH_arm64)
 #define FLOOR_NR(regs) ((regs)->syscallno)
-#define NR_ACCEPT 202
-#define NR_ACCEPT4 242
 #endif
 
 SEC("tp_btf/sys_exit")
@@ -61,5 +63,5 @@ int floor_sys_exit_raw(__u64 *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
 	long nr = FLOOR_NR(regs);
 
-	return nr == NR_ACCEPT || nr == NR_ACCEPT4;
+	return nr == floor_nr.accept || nr == floor_nr.accept4;
 }
