@@ -244,6 +244,7 @@ def traced_run(case, base, storm_args, seconds, paths, cpus, wait_syscalls):
         bpf1 = measure.prog_stats(tr.p.pid)
         cpu1 = measure.cpu_seconds(tr.p.pid)
         self1 = os.times()
+        bpf = measure.bpf_delta(bpf0, bpf1)  # named while the tool holds them
         rss_kb = measure.vm_hwm_kb(tr.p.pid)
         cpu_s = (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None
         died = tr.p.poll() is not None
@@ -261,7 +262,7 @@ def traced_run(case, base, storm_args, seconds, paths, cpus, wait_syscalls):
         notes.append("storm errors %d (%s)" % (storm.errors, storm.first_error))
     out, err = tr.output(), tr.stderr_text()
     rows, rows_total = count_rows(case, out)
-    run = Run(base=base, storm=storm, ready_ms=ready_ms, bpf=measure.bpf_delta(bpf0, bpf1),
+    run = Run(base=base, storm=storm, ready_ms=ready_ms, bpf=bpf,
               # this script's own CPU (the pipe reader), without the storm child
               harness_cpu_s=(self1.user - self0.user) + (self1.system - self0.system),
               rss_kb=rss_kb, cpu_s=cpu_s, lost=count_lost(case, err, out), rows=rows,
