@@ -1,13 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """
 The cases: each tool on each storm with each output; the floor of each
-storm (build/floor: empty programs on the hooks the tools use); the
-installed peers on the IPv4 cycle storm.
+storm (build/floor: empty programs on the hooks the tools held there);
+the installed peers on the IPv4 cycle storm.
 """
 import os
 import shutil
 from dataclasses import dataclass
 
+from . import machine
 from .config import FLOOR, FLOOR_OBJ, ROOT, TOOLS, tool_path
 from .measure import own_tracefs
 from .results import Case
@@ -30,23 +31,6 @@ SCENARIOS = {
     "v6 cycle": Scenario(6, "cycle"),
     "v4 refused": Scenario(4, "refused"),
     "v4 concurrent": Scenario(4, "concurrent"),
-}
-
-# each tool program's hook (tracepoint mode, the one this machine gives), and
-# the empty program of build/floor on that hook
-PROG_HOOK = {
-    "tp_set_state": "inet_sock_set_state",
-    "tp_retransmit": "tcp_retransmit_skb",
-    "tp_destroy_sock": "tcp_destroy_sock",
-    "all_sys_exit_accept": "sys_exit_accept",
-    "all_sys_exit_accept4": "sys_exit_accept4",
-}
-FLOOR_PROG = {
-    "inet_sock_set_state": "floor_set_state",
-    "tcp_retransmit_skb": "floor_retransmit",
-    "tcp_destroy_sock": "floor_destroy_sock",
-    "sys_exit_accept": "floor_exit_accept",
-    "sys_exit_accept4": "floor_exit_accept4",
 }
 
 BPFTRACE_PROG = ('tracepoint:sock:inet_sock_set_state { printf("%s %d %d %d %d\\n", comm, pid, '
@@ -73,11 +57,36 @@ def our_cases():
 
 
 def floor_cases(scenarios):
-    """The empty programs on every hook the tools use, over each storm given."""
+    """One floor per storm; its programs are chosen by set_floor_programs()."""
+    return [Case(scn, "floor", [], "file", kind="floor", label="floor (empty programs)")
+            for scn in scenarios]
+
+
+def tool_sections(case):
+    """{program: section} of what case's tool carries (its skeleton's BPF object)."""
+    return machine.program_sections(tool_path(case.tool))
+
+
+def set_floor_programs(floor, cases):
+    """
+    Give the floor of a storm the empty programs on the hooks (ELF sections)
+    of the programs our tools held on that storm, whichever attach mode they
+    took: the floor's command, its sections, or why it cannot run.
+    """
+    ran = [c for c in cases if c.kind == "ours" and c.scenario == floor.scenario and c.runs]
+    wanted = {sec for c in ran for sec in c.sections.values()}
+    if not wanted:
+        floor.skipped = ("the hooks of the tools' programs are not known" if ran else
+                         "no tool of ours ran on this storm")
+        return
+    by_section = {sec: name for name, sec in machine.program_sections(FLOOR_OBJ).items()}
+    floor.sections = {by_section[s]: s for s in sorted(wanted) if s in by_section}
+    if not floor.sections:
+        floor.skipped = "%s has no empty program on %s" % (os.path.basename(FLOOR_OBJ),
+                                                           ", ".join(sorted(wanted)))
+        return
     # classic tracepoints need tracefs: one of its own, as for the peers
-    cmd = own_tracefs([FLOOR, FLOOR_OBJ] + sorted(FLOOR_PROG.values()))
-    return [Case(scn, "floor", [], "file", kind="floor", cmd=cmd,
-                 label="floor (empty programs)") for scn in scenarios]
+    floor.cmd = own_tracefs([FLOOR, FLOOR_OBJ] + sorted(floor.sections))
 
 
 def find_program(name):

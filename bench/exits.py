@@ -22,13 +22,14 @@ import subprocess
 import sys
 import time
 
-from . import measure
+from . import machine, measure
 from .config import FLOOR, FLOOR_OBJ, ROOT, STORM_CPU, SYSCALLS, yes
 
+# the hooks held, by kind: build/floor's empty programs on them
 KINDS = {
     "none": [],
-    "classic": ["floor_exit_accept", "floor_exit_accept4"],
-    "raw": ["floor_sys_exit_raw"],
+    "classic": ["tracepoint/syscalls/sys_exit_accept", "tracepoint/syscalls/sys_exit_accept4"],
+    "raw": ["tp_btf/sys_exit"],
 }
 
 
@@ -62,7 +63,8 @@ def main():
     calls = int(os.environ.get("SYSEXIT_CALLS", "1000000"))
     pin = yes(os.environ.get("BENCH_PIN"), True)
     out = os.environ.get("SYSEXIT_RESULTS", os.path.join(ROOT, "bench", "results-sysexit.md"))
-    progs = KINDS
+    by_section = {sec: name for name, sec in machine.program_sections(FLOOR_OBJ).items()}
+    progs = {kind: [by_section[s] for s in secs] for kind, secs in KINDS.items()}
     ns = {k: [] for k in KINDS}
     for r in range(rounds):
         for kind in KINDS:

@@ -19,7 +19,7 @@
 #include <sys/syscall.h>
 #include <bpf/libbpf.h>
 
-#define MAX_LINKS 16
+#define MAX_LINKS 32
 
 static volatile sig_atomic_t stopped;
 

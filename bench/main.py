@@ -98,6 +98,9 @@ class Bench:
                 others0, measure.proc_times(), time.monotonic() - t0)
             case.runs.append(run)
             log(self.progress(case, i, run))
+        if case.kind == "ours":
+            sections = cases_mod.tool_sections(case)
+            case.sections = {n: sections[n] for r in case.runs for n in r.bpf if n in sections}
 
     def progress(self, case, i, run):
         exp = run.rows_expected
@@ -123,6 +126,12 @@ class Bench:
         ok = True
         for case in all_cases:
             first = self.done
+            if case.kind == "floor":
+                cases_mod.set_floor_programs(case, all_cases)
+                if case.skipped:
+                    log("  %s: skipped: %s" % (case.name, case.skipped))
+                    self.done = first + self.settings.pairs
+                    continue
             try:
                 self.run_case(case)
             except HarnessError as e:

@@ -10,7 +10,6 @@ import os
 from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_P99_MS, TARGET_RATIO,
                      TARGET_RATIO_TRACER, TARGET_READY_MS, TARGET_RSS_MB, TARGET_TRACER_VS_TCPLIFE,
                      TARGET_X_FLOOR, TOOL_CPU)
-from .cases import FLOOR_PROG, PROG_HOOK
 
 # The table's columns, with what each measures (None: it says so itself).
 COLUMNS = [
@@ -29,10 +28,11 @@ COLUMNS = [
      " on for the whole bench (a BPF_ENABLE_STATS fd, which turns them off when it closes)"),
     ("x floor",
      "BPF ns/conn over the floor: what empty programs on the same hooks cost on the same storm"
-     " (build/floor, the floor case of each storm, every hook at once, each hook's median; a"
-     " tool's floor is the sum over the hooks it is attached to) (target <= 1.5 tcpconnect and"
-     " tcpaccept, <= 2 tcptracer, tcptracer also <= %.2f of tcplife's)"
-     % TARGET_TRACER_VS_TCPLIFE),
+     " (build/floor, the floor case of each storm: an empty program on every hook the tools"
+     " held there, in the attach mode they took, all at once, each hook's median; a tool's"
+     " floor is the sum over the hooks its programs ran on) (target <= 1.5 tcpconnect and"
+     " tcpaccept, <= 2 tcptracer, tcptracer also <= %.2f of tcplife's); where there is no"
+     " floor, why" % TARGET_TRACER_VS_TCPLIFE),
     ("BPF runs/conn", "the run_cnt of the tool's programs per connection"),
     ("storm CPU us/conn base -> traced (+delta)",
      "the generator's own CPU time (getrusage, user + system) per connection, baseline ->"
@@ -108,24 +108,39 @@ class Report:
     # -------------------------------------------------------- the floor
 
     def _floors(self):
-        """{storm: {floor program: median ns per connection}}, from the floor cases."""
-        return {c.scenario: {n: p.ns.median for n, p in c.summary.progs.items()}
-                for c in self.cases if c.kind == "floor" and c.runs}
+        """{storm: {section: floor ns per connection}, or why there is none}."""
+        floors = {}
+        for c in self.cases:
+            if c.kind != "floor":
+                continue
+            if c.runs:
+                floors[c.scenario] = {c.sections[n]: p.ns.median
+                                      for n, p in c.summary.progs.items()
+                                      if n in c.sections and p.ns}
+            elif c.error:
+                floors[c.scenario] = "the floor failed, see its note"
+            elif c.skipped:
+                floors[c.scenario] = "the floor did not run, see its note"
+        return floors
 
     def tool_floor(self, case):
-        """(floor ns per connection of the hooks the tool's programs use, note)."""
+        """(floor ns per connection of the hooks the tool's programs ran on, or why not)."""
         s = case.summary
         if case.kind != "ours" or not s or not s.progs:
             return None, None
-        floor = self.floors.get(case.scenario)
-        if floor is None:
-            return None, "no floor run for this storm"
+        floor = self.floors.get(case.scenario, "no floor run for this storm")
+        if isinstance(floor, str):
+            return None, floor
         total = 0.0
-        for name in s.progs:
-            hook = PROG_HOOK.get(name)
-            if hook is None or FLOOR_PROG[hook] not in floor:
-                return None, "no floor for program %s (another attach mode?)" % name
-            total += floor[FLOOR_PROG[hook]]
+        for name, p in sorted(s.progs.items()):
+            if not p.runs:
+                continue  # a hook that did not fire (or was detached): no floor either
+            section = case.sections.get(name)
+            if section is None:
+                return None, "the hook of %s is not known" % name
+            if section not in floor:
+                return None, "no empty program on %s in the floor" % section
+            total += floor[section]
         return total, None
 
     def x_floor(self, case):
@@ -211,9 +226,10 @@ class Report:
             else:
                 rows_s = fmt(s.rows_per_conn, ".2f") + " per conn"
             x, floor = self.x_floor(c)
-            xfloor = "-"
             if x is not None:
                 xfloor = "%.2f%s (floor %.0f)" % (x, mark("floor"), floor)
+            else:
+                xfloor = "none: %s" % floor if floor else "-"
             storm_cpu = "-"
             if s.storm_base and s.storm_traced:
                 storm_cpu = "%.2f -> %.2f (+%s)" % (s.storm_base.median, s.storm_traced.median,
@@ -291,11 +307,10 @@ class Report:
         for c in self.representatives():
             s = c.summary
             x, floor = self.x_floor(c)
-            xs = "-"
             if x is not None:
                 xs = "%.2f (<= %.1f)" % (x, TARGET_X_FLOOR[c.tool])
             else:
-                floor = None
+                xs, floor = ("none: %s" % floor if floor else "-"), None
             vs = self.vs_tcplife(c)
             vs_s = "-" if vs is None else "%.3f%s" % (
                 vs, " (<= %.2f)" % TARGET_TRACER_VS_TCPLIFE if c.tool == "tcptracer" else "")
@@ -312,13 +327,14 @@ class Report:
                 "x floor"]
         rows = []
         for c in self.representatives():
-            floor = self.floors.get(c.scenario, {})
+            floor = self.floors.get(c.scenario)
+            floor = floor if c.kind == "ours" and isinstance(floor, dict) else {}
             label = self.case_label(c)
             progs = sorted(c.summary.progs.items(), key=lambda kv: -(kv[1].ns or (0,))[0])
             for name, p in progs:
                 if c.kind == "floor" and not (p.runs or 0) >= 0.005:
                     continue  # a hook this storm does not fire
-                f = floor.get(FLOOR_PROG.get(PROG_HOOK.get(name), "")) if c.kind == "ours" else None
+                f = floor.get(c.sections.get(name))
                 per_run = p.ns.median / p.runs if p.ns and p.runs else None
                 rows.append([c.scenario, label, name, fmt(p.runs, ".2f"),
                              fmt_spread(p.ns, ".0f"), fmt(per_run, ".0f"), fmt(f, ".0f"),
@@ -355,7 +371,7 @@ class Report:
                         c.name, s.lat_unmatched))
                 _, why = self.tool_floor(c)
                 if why:
-                    notes.append("%s: %s" % (c.name, why))
+                    notes.append("%s: no floor: %s" % (c.name, why))
         if meta.peers:
             notes += ["peer " + s for s in meta.peer_skips]
             if any(c.kind == "peer" for c in self.cases):

@@ -174,6 +174,7 @@ class Case:
     kind: str = "ours"  # "ours", "floor" or "peer"
     label: str = ""
     cmd: list[str] = field(default_factory=list)  # not saved
+    sections: dict[str, str] = field(default_factory=dict)  # program: ELF section (its hook)
     runs: list[Run] = field(default_factory=list)
     error: str | None = None
     skipped: str | None = None
