@@ -275,8 +275,10 @@ clean:
 	$(Q)rm -rf build
 
 # make bench (root): the connection-storm benchmark (bench/run says what it
-# measures); BENCH_SECONDS=3 BENCH_PAIRS=5 BENCH_ONLY=regex PEERS=1 BENCH_PIN=1
-# (bench/floor: empty programs on the tools' hooks, the floor of their BPF time)
+# measures, bench/report.py each column); BENCH_SECONDS=3 BENCH_PAIRS=5
+# BENCH_ONLY=regex PEERS=1 BENCH_PIN=1 (bench/floor: empty programs on the
+# tools' hooks, the floor of their BPF time); CC's <sys/syscall.h> gives it
+# the syscall numbers
 bench: all
 	$(call msg,CC,$(OUT)/storm)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/storm.c -o $(OUT)/storm
@@ -286,7 +288,7 @@ bench: all
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/floor.c $(LIBBPF_LIBS) -o $(OUT)/floor
 	$(call msg,CC,$(OUT)/syscalls)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/syscalls.c -o $(OUT)/syscalls
-	$(Q)$(PYTHON) bench/run
+	$(Q)CC='$(CC)' $(PYTHON) bench/run
 	$(Q)$(PYTHON) bench/sysexit
 
 -include $(wildcard $(OUT)/*.d)

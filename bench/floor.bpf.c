@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * floor: the cheapest a tool can be on each hook the tools use in tracepoint
- * mode, one empty program per hook (bench/floor loads the ones asked for).
- * What the kernel charges such a program in run_time_ns, over a storm, is
- * the floor the bench sets the tools' own BPF time against.
+ * floor: the cheapest a tool can be on each hook the tools use, in every
+ * attach mode, one empty program per hook (bench/floor loads the ones asked
+ * for; make bench asks for those on the hooks the tools took, matched by
+ * section name). What the kernel charges such a program in run_time_ns,
+ * over a storm, is the floor the bench sets the tools' own BPF time against.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* tracepoint mode (the syscall exits serve every mode) */
 SEC("tp_btf/inet_sock_set_state")
 int floor_set_state(void *ctx)
 {
@@ -40,19 +42,95 @@ int floor_exit_accept4(void *ctx)
 	return 0;
 }
 
+/* fentry mode */
+SEC("fexit/tcp_v4_connect")
+int floor_fexit_v4_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("fexit/tcp_v6_connect")
+int floor_fexit_v6_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("fexit/inet_csk_accept")
+int floor_fexit_csk_accept(void *ctx)
+{
+	return 0;
+}
+
+SEC("fentry/tcp_set_state")
+int floor_fentry_set_state(void *ctx)
+{
+	return 0;
+}
+
+SEC("fentry/tcp_close")
+int floor_fentry_close(void *ctx)
+{
+	return 0;
+}
+
+/* kprobe mode */
+SEC("kprobe/tcp_v4_connect")
+int floor_kprobe_v4_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("kretprobe/tcp_v4_connect")
+int floor_kretprobe_v4_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_connect")
+int floor_kprobe_v6_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("kretprobe/tcp_v6_connect")
+int floor_kretprobe_v6_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int floor_kretprobe_csk_accept(void *ctx)
+{
+	return 0;
+}
+
+SEC("kprobe/tcp_set_state")
+int floor_kprobe_set_state(void *ctx)
+{
+	return 0;
+}
+
+SEC("kprobe/tcp_close")
+int floor_kprobe_close(void *ctx)
+{
+	return 0;
+}
+
 /*
  * The raw syscall exit, as the tools' sys_exit_raw leaves it at every
  * syscall but accept(2) and accept4(2): the number compared, and out.
- * (bench/sysexit sets it against the two classic tracepoints above.)
+ * (bench/sysexit sets it against the two classic tracepoints above.) The
+ * numbers are this architecture's, set by floor.c from <sys/syscall.h>.
  */
+const volatile struct floor_nr {
+	long accept;
+	long accept4;
+} floor_nr = { -1, -1 };
+
 #if defined(__TARGET_ARCH_x86)
 #define FLOOR_NR(regs) ((regs)->orig_ax)
-#define NR_ACCEPT 43
-#define NR_ACCEPT4 288
 #elif defined(__TARGET_ARCH_arm64)
 #define FLOOR_NR(regs) ((regs)->syscallno)
-#define NR_ACCEPT 202
-#define NR_ACCEPT4 242
 #endif
 
 SEC("tp_btf/sys_exit")
@@ -61,5 +139,5 @@ int floor_sys_exit_raw(__u64 *ctx)
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
 	long nr = FLOOR_NR(regs);
 
-	return nr == NR_ACCEPT || nr == NR_ACCEPT4;
+	return nr == floor_nr.accept || nr == floor_nr.accept4;
 }

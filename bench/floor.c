@@ -6,7 +6,9 @@
  *
  *   floor OBJECT [PROGRAM...]
  *
- * Classic tracepoints need tracefs mounted (the bench gives it one).
+ * Classic tracepoints need tracefs mounted (the bench gives it one). The
+ * syscall numbers floor_sys_exit_raw compares are this architecture's
+ * (<sys/syscall.h>).
  */
 #include <errno.h>
 #include <signal.h>
@@ -14,9 +16,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/libbpf.h>
 
-#define MAX_LINKS 16
+#define MAX_LINKS 32
 
 static volatile sig_atomic_t stopped;
 
@@ -24,6 +27,19 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stopped = 1;
+}
+
+/* floor.bpf.c's floor_nr, the only read-only data there */
+static int set_syscall_numbers(struct bpf_object *obj)
+{
+	const long nr[2] = { SYS_accept, SYS_accept4 };
+	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
+
+	if (!rodata || bpf_map__set_initial_value(rodata, nr, sizeof(nr))) {
+		fprintf(stderr, "floor: cannot set the syscall numbers in .rodata\n");
+		return -1;
+	}
+	return 0;
 }
 
 static bool wanted(const char *name, int argc, char **argv)
@@ -67,6 +83,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: %s has no program of some of those names\n", argv[1]);
 		goto out;
 	}
+	if (set_syscall_numbers(obj))
+		goto out;
 	if (bpf_object__load(obj)) {
 		fprintf(stderr, "floor: cannot load %s: %s\n", argv[1], strerror(errno));
 		goto out;

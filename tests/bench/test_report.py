@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""
+The bench report, made offline from a saved results file: no root, no BPF,
+no storm. results.json is the JSON of a real make bench run (BENCH_ONLY=
+'^v4 cycle (tcpconnect - file|tcpaccept -j pipe|tcptracer - file)'
+BENCH_PAIRS=3 BENCH_SECONDS=2; its meta says when and on what; the machine
+was busy, as its notes say). The lines expected here are those the live
+run wrote into its results.md; the medians and floors are worked out again
+from the raw runs in the file, not by the code under test.
+"""
+import copy
+import json
+import os
+import statistics
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
+
+from bench.report import COLUMNS, Report  # noqa: E402
+from bench.results import Results  # noqa: E402
+
+DATA = os.path.join(HERE, "results.json")
+CASES = {"tcpconnect": ("-", "file"), "tcpaccept": ("-j", "pipe"), "tcptracer": ("-", "file")}
+FLOOR = "v4 cycle floor (empty programs) - file"
+
+
+@pytest.fixture
+def raw():
+    with open(DATA) as f:
+        return json.load(f)
+
+
+def markdown(raw_json):
+    return Report(Results.from_json(raw_json)).markdown()
+
+
+def row(md, *cells, width=None):
+    """The table lines of md that begin with these cells (and have width cells)."""
+    head = "| " + " | ".join(cells) + " |"
+    return [l for l in md.splitlines()
+            if l.startswith(head) and width in (None, len(l.split(" | ")))]
+
+
+def cell(line, i):
+    return line.split(" | ")[i].strip("| ")
+
+
+def main_row(md, tool):
+    rows = row(md, "v4 cycle", tool, *CASES.get(tool, ("-", "file")), width=len(COLUMNS))
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def runs(raw_json, tool):
+    return raw_json["cases"]["v4 cycle %s %s %s" % ((tool,) + CASES[tool])]["runs"]
+
+
+def per_conn(run, i):
+    """The run's BPF run_time_ns (i 0) or run_cnt (i 1) of all programs, per connection."""
+    return sum(c[i] for c in run["bpf"].values()) / run["storm"]["connections"]
+
+
+def floor_median(raw_json, prog):
+    return statistics.median(r["bpf"][prog][0] / r["storm"]["connections"]
+                             for r in raw_json["cases"][FLOOR]["runs"])
+
+
+def test_lines_of_the_live_report(raw):
+    md = markdown(raw)
+    lines = md.splitlines()
+    assert lines[0] == "# make bench results"
+    assert lines[2] == ("2026-12-05 13:12:41, source 4fdfe47, kernel 6.18.44-fc-v1294, 2 CPUs,"
+                        " load at start 0.57 0.60 0.98.")
+    assert lines[4] == "| " + " | ".join(h for h, _ in COLUMNS) + " |"
+    assert main_row(md, "tcpconnect") == (
+        "| v4 cycle | tcpconnect | - | file | 37,830 | 0.956 MISS (0.91-0.98) | 1014 (1000-1076)"
+        " | 2.36 MISS (floor 430) | 10.00 | 25.48 -> 27.32 (+1.13 (0.61-2.43)) | 0 PASS"
+        " | 1.0000 PASS | 0.31 (0.31-0.40) MISS | 1 | 14.00 PASS | - | 168 MISS | 99 |")
+    assert main_row(md, "tcpaccept") == (
+        "| v4 cycle | tcpaccept | -j | pipe | 37,821 | 0.878 MISS (0.78-1.01) | 626 (537-672)"
+        " | 6.84 MISS (floor 92) | 1.00 | 25.51 -> 28.40 (+3.39 (-0.33-7.25)) | 0 PASS"
+        " | 1.0000 PASS | 0.41 (0.34-0.43) MISS | 1 | 13.77 PASS | 5.6 / 10.8 PASS | 159 MISS"
+        " | 97 |")
+    assert main_row(md, "floor (empty programs)") == (
+        "| v4 cycle | floor (empty programs) | - | file | 28,212 | 0.933 (0.88-0.97)"
+        " | 577 (561-601) | - | 13.00 | 34.30 -> 37.82 (+2.64 (1.18-4.39)) | 0"
+        " | 0.00 per conn | - | 0 | 13.21 | - | 102 | 99 |")
+    # the cost of tcpaccept, which ran through a pipe only, and a program's share
+    assert row(md, "v4 cycle", "tcpaccept -j pipe", width=10) == [
+        "| v4 cycle | tcpaccept -j pipe | 626 (537-672) | 92 | 6.84 (<= 1.5) | - "
+        "| 3.39 (-0.33-7.25) | 0.41 (0.34-0.43) | 0.878 (0.777-1.015) | 159 (154-162) |"]
+    assert row(md, "v4 cycle", "tcptracer - file", "tp_destroy_sock") == [
+        "| v4 cycle | tcptracer - file | tp_destroy_sock | 2.00 | 104 (100-129) | 52 | 56 | 1.87 |"]
+    assert "- MISS v4 cycle tcptracer - file: BPF time over its floor" in lines
+    assert "- note: peers not run (PEERS=1 runs them)" in lines
+    assert ("- note: NOISE: other processes were busy during some runs (others % column, % of a"
+            " CPU; up to 99%): cppcheck; the numbers are skewed") in lines
+
+
+def test_medians(raw):
+    """Each tool's rate ratio, BPF time and latency are the medians of its pairs."""
+    md = markdown(raw)
+    for tool in CASES:
+        line = main_row(md, tool)
+        ratios = [r["storm"]["rate"] / r["base"]["rate"] for r in runs(raw, tool)]
+        assert cell(line, 5).startswith("%.3f " % statistics.median(ratios))
+        assert cell(line, 5).endswith("(%.2f-%.2f)" % (min(ratios), max(ratios)))
+        bpf = [per_conn(r, 0) for r in runs(raw, tool)]
+        assert cell(line, 6) == "%.0f (%.0f-%.0f)" % (statistics.median(bpf), min(bpf), max(bpf))
+        assert cell(line, 8) == "%.2f" % statistics.median(per_conn(r, 1) for r in runs(raw, tool))
+    lat = cell(main_row(md, "tcpaccept"), 15)
+    assert lat == "%.1f / %.1f PASS" % tuple(statistics.median(r[k] for r in runs(raw, "tcpaccept"))
+                                             for k in ("lat_p50", "lat_p99"))
+
+
+def test_floor_column(raw):
+    """x floor: a tool's BPF time over the floor's medians on the hooks its programs ran on."""
+    md = markdown(raw)
+    hooks = {"tcpconnect": ["floor_set_state"], "tcpaccept": ["floor_exit_accept4"],
+             "tcptracer": ["floor_set_state", "floor_destroy_sock", "floor_exit_accept4"]}
+    for tool, progs in hooks.items():
+        bpf = statistics.median(per_conn(r, 0) for r in runs(raw, tool))
+        total = sum(floor_median(raw, p) for p in progs)
+        assert cell(main_row(md, tool), 7) == "%.2f MISS (floor %.0f)" % (bpf / total, total)
+
+
+def test_no_floor_says_why(raw):
+    """Where there is no floor to set a tool against, its x floor cell says why."""
+    # the floor could not load the programs of the tools' mode (fentry refused)
+    failed = copy.deepcopy(raw)
+    floor = failed["cases"][FLOOR]
+    floor["runs"] = []
+    floor["error"] = ("floor (empty programs) did not become ready: exit 1: floor: cannot load"
+                      " build/floor.bpf.o: Operation not permitted")
+    md = markdown(failed)
+    for tool in CASES:
+        assert cell(main_row(md, tool), 7) == "none: the floor failed, see its note"
+        assert ("- note: v4 cycle %s %s %s: no floor: the floor failed, see its note"
+                % ((tool,) + CASES[tool])) in md.splitlines()
+    assert "- note: %s: ERROR: %s" % (FLOOR, floor["error"]) in md.splitlines()
+    assert cell(row(md, "v4 cycle", "tcpconnect - file", width=10)[0], 4) == (
+        "none: the floor failed, see its note")
+    # a hook the floor has no empty program on (as if tcpconnect took fentry)
+    moved = copy.deepcopy(raw)
+    moved["cases"]["v4 cycle tcpconnect - file"]["sections"]["tp_set_state"] = \
+        "fentry/tcp_set_state"
+    md = markdown(moved)
+    assert cell(main_row(md, "tcpconnect"), 7) == (
+        "none: no empty program on fentry/tcp_set_state in the floor")
+    assert cell(main_row(md, "tcptracer"), 7) == "4.23 MISS (floor 577)"
+
+
+def test_legend_defines_each_column_once(raw):
+    lines = markdown(raw).splitlines()
+    for header, definition in COLUMNS:
+        if definition:
+            assert lines.count("- %s: %s." % (header, definition)) == 1
+
+
+def test_json_round_trip(raw):
+    results = Results.from_json(raw)
+    again = Results.from_json(json.loads(json.dumps(results.to_json())))
+    assert Report(again).markdown() == Report(results).markdown()
+
+
+def test_unknown_key_is_an_error(raw):
+    bad = copy.deepcopy(raw)
+    run = runs(bad, "tcpaccept")[0]
+    run["rows_expectd"] = run.pop("rows_expected")
+    with pytest.raises(TypeError):
+        Results.from_json(bad)
