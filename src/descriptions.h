@@ -12,7 +12,7 @@
 
 struct tool_desc {
 	const char *name;
-	const char *summary;   /* one line for --help */
+	const char *summary;   /* --help's first lines; may hold '\n' (tcptracer's has two) */
 	const char *banner;    /* printed to stderr once tracing */
 	const char *port_what; /* "destination" or "local", for -P */
 	unsigned int flags;    /* enum tool_flag */

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
  * The output of every tool: table header and rows, JSON lines, counts.
- * Pure functions of their arguments (and of the formatter's first_ts).
+ * Not pure: fmt_row and fmt_json set the formatter's first_ts from the first
+ * event, and fmt_row keeps the HH:MM:SS text of the last second it formatted
+ * (a cache; that text also depends on the local time zone). None does I/O:
+ * each writes into the caller's buffer.
  */
 #include <arpa/inet.h>
 #include <stdarg.h>

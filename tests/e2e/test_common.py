@@ -92,10 +92,19 @@ def test_help_and_version(name):
     assert res.returncode == 0 and res.stdout.decode().startswith(name + " ")
 
 
+# A bad --cgroupmap or --mntnsmap is found before anything is loaded: no
+# program loaded, no map created; only the pinned object is opened
+# (BPF_OBJ_GET) and asked its type (BPF_OBJ_GET_INFO_BY_FD), as README says.
+OPENED = ["BPF_OBJ_GET"]
+ASKED = ["BPF_OBJ_GET", "BPF_OBJ_GET_INFO_BY_FD"]
+
+
 @pytest.mark.parametrize("opt,key,value,kind,msg", [
     ("--cgroupmap", 4, 8, "array", "expected a hash map"),
     ("--cgroupmap", 4, 8, "hash", "expected a hash map with 8-byte keys and 8-byte values"),
     ("--cgroupmap", 8, 4, "hash", "8-byte values"),
+    ("--mntnsmap", 4, 4, "array", "expected a hash map"),
+    ("--mntnsmap", 4, 4, "hash", "expected a hash map with 8-byte keys and 4-byte values"),
     ("--mntnsmap", 8, 8, "hash", "expected a hash map with 8-byte keys and 4-byte values"),
 ])
 def test_wrong_map(name, pinned, opt, key, value, kind, msg):
@@ -103,12 +112,13 @@ def test_wrong_map(name, pinned, opt, key, value, kind, msg):
     res, cmds = strace_bpf(tool_argv(name, opt, path))
     line = one_error_line(res, name)
     assert res.returncode == 2 and msg in line and path in line and "--help" in line
-    assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
+    assert cmds == ASKED
 
 
 @pytest.mark.parametrize("what", ["missing", "regular file", "directory", "symlink",
                                   "dangling symlink"])
-def test_map_path_not_a_map(name, bpffs, tmp_path, what):
+@pytest.mark.parametrize("opt", ["--cgroupmap", "--mntnsmap"])
+def test_map_path_not_a_map(name, bpffs, tmp_path, opt, what):
     path = str(tmp_path / "x")
     if what in ("regular file", "symlink"):
         open(str(tmp_path / "file"), "w").close()
@@ -120,15 +130,16 @@ def test_map_path_not_a_map(name, bpffs, tmp_path, what):
         os.symlink(str(tmp_path / "file"), path)
     elif what == "dangling symlink":
         os.symlink(str(tmp_path / "nowhere"), path)
-    res, cmds = strace_bpf(tool_argv(name, "--mntnsmap", path))
+    res, cmds = strace_bpf(tool_argv(name, opt, path))
     line = one_error_line(res, name)
     assert res.returncode == 2 and path in line and "--help" in line
-    assert "BPF_PROG_LOAD" not in cmds and "BPF_MAP_CREATE" not in cmds
     if what in ("missing", "dangling symlink"):
         want = "No such file or directory"
+        assert cmds == []  # refused by stat(), before any bpf() call
     else:  # the kernel's EPERM would only mislead off a BPF file system
         want = "not a pinned BPF map (not on a BPF file system)"
-    assert line == "%s: --mntnsmap '%s': %s (see '%s --help')" % (name, path, want, name)
+        assert cmds == OPENED  # the open fails: nothing to ask
+    assert line == "%s: %s '%s': %s (see '%s --help')" % (name, opt, path, want, name)
 
 
 def test_map_path_on_bpffs_not_a_map(name, bpffs):
@@ -136,11 +147,11 @@ def test_map_path_on_bpffs_not_a_map(name, bpffs):
     path = os.path.join(bpffs, "tcpt_dir_%d" % os.getpid())
     os.mkdir(path)
     try:
-        res = run_tool(name, "--cgroupmap", path)
+        res, cmds = strace_bpf(tool_argv(name, "--cgroupmap", path))
     finally:
         os.rmdir(path)
     line = one_error_line(res, name)
-    assert res.returncode == 2
+    assert res.returncode == 2 and cmds == OPENED
     assert line == ("%s: --cgroupmap '%s': not a pinned BPF map (Permission denied) "
                     "(see '%s --help')" % (name, path, name))
 
