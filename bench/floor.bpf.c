@@ -8,6 +8,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "../src/bpf/syscall_nr.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -127,17 +128,11 @@ const volatile struct floor_nr {
 	long accept4;
 } floor_nr = { -1, -1 };
 
-#if defined(__TARGET_ARCH_x86)
-#define FLOOR_NR(regs) ((regs)->orig_ax)
-#elif defined(__TARGET_ARCH_arm64)
-#define FLOOR_NR(regs) ((regs)->syscallno)
-#endif
-
 SEC("tp_btf/sys_exit")
 int floor_sys_exit_raw(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
-	long nr = FLOOR_NR(regs);
+	long nr = SYSCALL_NR(regs);
 
 	return nr == floor_nr.accept || nr == floor_nr.accept4;
 }

@@ -18,6 +18,8 @@
 #ifndef ACCEPT_BPF_H
 #define ACCEPT_BPF_H
 
+#include "syscall_nr.bpf.h"
+
 static __always_inline void on_accept(enum rd m, const struct sock *sk);
 
 /* The socket each thread's last inet_csk_accept() returned, already reported. */
@@ -205,20 +207,18 @@ int sys_exit_accept4(struct sys_exit_args *ctx)
 }
 
 /*
- * The syscall a task's registers say it made, and whether the task runs
- * 32-bit code: a compat task's numbers are another table's (the classic
- * tracepoints ignore such tasks' calls too).
+ * Whether the task runs 32-bit code: a compat task's syscall numbers are
+ * another table's (the classic tracepoints ignore such tasks' calls too).
+ * The syscall it made: SYSCALL_NR (syscall_nr.bpf.h).
  */
 #if defined(__TARGET_ARCH_x86)
-#define SYSCALL_NR(regs) ((regs)->orig_ax)
 #define TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit syscall */
 #define COMPAT_TASK() (TASK(thread_info.status) & TS_COMPAT)
 #elif defined(__TARGET_ARCH_arm64)
-#define SYSCALL_NR(regs) ((regs)->syscallno)
 #define TIF_32BIT 22 /* thread_info.flags: an AArch32 task */
 #define COMPAT_TASK() (TASK(thread_info.flags) & (1UL << TIF_32BIT))
 #else
-#error "the syscall number's register: add this architecture's"
+#error "how a compat task is known: add this architecture's"
 #endif
 
 SEC("tp_btf/sys_exit")
