@@ -103,10 +103,11 @@ struct skel_ops {
 		return m;                                                                    \
 	}                                                                                    \
 	static const struct skel_ops sk##_ops = {                                            \
-		sk##_open_,	 sk##_load_,   sk##_destroy_,                                \
-		sk##_object_,	 sk##_config_, sk##_lost_,                                   \
-		sk##_asleep_,	 sk##_core_maps_, (table),                                   \
-		sizeof(table) / sizeof((table)[0]),                                          \
+		sk##_open_,    sk##_load_,                                                   \
+		sk##_destroy_, sk##_object_,                                                 \
+		sk##_config_,  sk##_lost_,                                                   \
+		sk##_asleep_,  sk##_core_maps_,                                              \
+		(table),       sizeof(table) / sizeof((table)[0]),                           \
 	}
 
 #define SKEL_OPS(sk, table) SKEL_OPS_LOSSES(sk, table, )
