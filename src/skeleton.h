@@ -103,11 +103,16 @@ struct skel_ops {
 		return m;                                                                    \
 	}                                                                                    \
 	static const struct skel_ops sk##_ops = {                                            \
-		sk##_open_,    sk##_load_,                                                   \
-		sk##_destroy_, sk##_object_,                                                 \
-		sk##_config_,  sk##_lost_,                                                   \
-		sk##_asleep_,  sk##_core_maps_,                                              \
-		(table),       sizeof(table) / sizeof((table)[0]),                           \
+		.open = sk##_open_,                                                          \
+		.load = sk##_load_,                                                          \
+		.destroy = sk##_destroy_,                                                    \
+		.object = sk##_object_,                                                      \
+		.config = sk##_config_,                                                      \
+		.lost = sk##_lost_,                                                          \
+		.asleep = sk##_asleep_,                                                      \
+		.core_maps = sk##_core_maps_,                                                \
+		.progs = (table),                                                            \
+		.nprogs = sizeof(table) / sizeof((table)[0]),                                \
 	}
 
 #define SKEL_OPS(sk, table) SKEL_OPS_LOSSES(sk, table, )
