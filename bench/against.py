@@ -22,10 +22,9 @@ import statistics
 import subprocess
 import sys
 import threading
-import time
 
 from . import machine, measure
-from .config import COMM, PORT, READY_TIMEOUT, STORM, STORM_CPU, TOOL_CPU, TOOLS, tool_path
+from .config import READY_TIMEOUT, STORM, STORM_CPU, TOOL_CPU, TOOLS, tool_path
 
 
 def start(path, attach):
