@@ -6,8 +6,11 @@ environment asks of it:
   BENCH_SECONDS      seconds of each storm (default 3)
   BENCH_PAIRS        baseline/traced pairs per case (default 5)
   BENCH_CONCURRENCY  connections kept open by the concurrent storm (default 5000)
+  BENCH_IDLE_SECONDS seconds each of our tools is watched idle, once per tool
+                     (default 20; 0: no idle figures)
   BENCH_ONLY         a regular expression: only the cases whose name matches
-                     (the floor of a storm runs when any of its cases does)
+                     (the floor of a storm runs when any of its cases does;
+                     the idle ones are named "idle TOOL")
   BENCH_PIN          1 (default): the generator on CPU 0, the tool and this
                      script on CPU 1; 0: let the scheduler place them
   PEERS=1            also run the installed peers (libbpf-tools tcplife and
@@ -48,6 +51,7 @@ TARGET_RSS_MB = 16.0
 TARGET_CPU_PER_M = 0.3  # userspace CPU seconds per million rows
 TARGET_X_FLOOR = {"tcpconnect": 1.5, "tcpaccept": 1.5, "tcptracer": 2.0}
 TARGET_TRACER_VS_TCPLIFE = 0.1
+TARGET_IDLE_CSW = 1.0  # context switches per second of an idle tool, all its threads
 
 
 class HarnessError(Exception):
@@ -71,6 +75,7 @@ class Settings:
     seconds: float
     pairs: int
     concurrency: int
+    idle_seconds: float
     only: re.Pattern
     peers: bool
     pin: bool
@@ -83,6 +88,7 @@ class Settings:
         return cls(seconds=float(env.get("BENCH_SECONDS") or 3),
                    pairs=int(env.get("BENCH_PAIRS") or 5),
                    concurrency=int(env.get("BENCH_CONCURRENCY") or 5000),
+                   idle_seconds=float(env.get("BENCH_IDLE_SECONDS") or 20),
                    only=re.compile(env.get("BENCH_ONLY") or ""),
                    peers=yes(env.get("PEERS"), False),
                    pin=yes(env.get("BENCH_PIN"), True),

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """
-make bench from start to end: check what it needs, choose the cases, run
-each case's pairs (a baseline storm, then the same storm traced) in a
-network namespace of its own with the BPF statistics on, then report.
+make bench from start to end: check what it needs, choose the cases, watch
+each of our tools idle, run each case's pairs (a baseline storm, then the
+same storm traced) in a network namespace of its own with the BPF
+statistics on, then report.
 """
 import os
 import shutil
@@ -13,11 +14,12 @@ import tempfile
 import time
 
 from . import cases as cases_mod
+from . import idle as idle_mod
 from . import machine, measure, report
 from .config import (FLOOR, FLOOR_OBJ, ROOT, STORM, STORM_CPU, TOOL_CPU, TOOLS, HarnessError,
                      Settings, tool_path)
 from .measure import log
-from .results import Meta, Results
+from .results import Idle, Meta, Results
 from .tracer import traced_run
 
 # a peer is ready when it first waits in one of these
@@ -34,6 +36,8 @@ def preflight(settings):
         return "bench: missing %s (run it as 'make bench')" % ", ".join(missing)
     if settings.seconds <= 0 or settings.pairs < 1:
         return "bench: BENCH_SECONDS must be > 0 and BENCH_PAIRS >= 1"
+    if settings.idle_seconds < 0:
+        return "bench: BENCH_IDLE_SECONDS must be >= 0 (0: no idle figures)"
     return None
 
 
@@ -107,8 +111,8 @@ class Bench:
         rows = ("rows %d/%d" % (run.rows, exp)) if exp is not None else ("rows %d" % run.rows)
         lat = ""
         if case.latency_key():
-            lat = "  p50/p99 %s/%s ms" % (report.fmt(run.lat_p50, ".1f"),
-                                          report.fmt(run.lat_p99, ".1f"))
+            lat = "  p50/p90/p99 %s/%s/%s ms" % tuple(
+                report.fmt(x, ".1f") for x in (run.lat_p50, run.lat_p90, run.lat_p99))
         bpf = ""
         if run.bpf_ns_per_conn is not None:
             bpf = "  BPF %.0f ns/conn" % run.bpf_ns_per_conn
@@ -120,6 +124,31 @@ class Bench:
                     self.done, self.total, case.name, i + 1, run.base_rate, run.rate, run.ratio,
                     rows, run.lost, run.ready_ms, bpf, lat,
                     ("  [" + "; ".join(run.notes) + "]") if run.notes else ""))
+
+    def run_idle(self, tools):
+        """Each tool watched idle, once: its Idle records; False when one could not be."""
+        s, out, ok = self.settings, [], True
+        for tool in tools:
+            try:
+                idle = idle_mod.idle_run(tool, s.idle_seconds, self.cpus[1],
+                                         os.path.join(self.tmp, "idle.%s" % tool))
+            except HarnessError as e:
+                idle = Idle(tool, error=str(e))
+            ok = ok and idle.error is None
+            out.append(idle)
+            log(self.idle_progress(idle))
+        return out, ok
+
+    @staticmethod
+    def idle_progress(idle):
+        if idle.error:
+            return "  %-24s ERROR: %s" % (idle.name, idle.error)
+        return ("  %-24s %.1f s  %d threads  %d + %d context switches: %s/s  CPU %s s/min"
+                "  ready %.0f ms%s" % (
+                    idle.name, idle.seconds, idle.threads, idle.csw_voluntary,
+                    idle.csw_nonvoluntary, report.fmt(idle.csw_per_s, ".2f"),
+                    report.fmt(idle.cpu_s_per_min, ".4f"), idle.ready_ms,
+                    ("  [" + "; ".join(idle.notes) + "]") if idle.notes else ""))
 
     def run_all(self, all_cases):
         """Run every case; False when one of ours (or a floor) could not be measured."""
@@ -154,15 +183,19 @@ def main():
         print(problem, file=sys.stderr)
         return 1
     all_cases, peer_skips = select_cases(settings)
-    if not all_cases:
+    idle_tools = idle_mod.idle_tools(settings)
+    if not all_cases and not idle_tools:
         print("bench: BENCH_ONLY matches no case", file=sys.stderr)
         return 1
     syscalls = machine.syscall_numbers(settings.cc)
     total = len(all_cases) * settings.pairs
     version = source_version()
-    log("bench: %d cases x %d pairs, %.1f s storms, about %.0f min; source %s" % (
-        len(all_cases), settings.pairs, settings.seconds,
-        total * (2 * settings.seconds + 1.0) / 60, version))
+    log("bench: %d cases x %d pairs, %.1f s storms, %d tools idle %.0f s, about %.0f min;"
+        " source %s" % (
+            len(all_cases), settings.pairs, settings.seconds, len(idle_tools),
+            settings.idle_seconds, (total * (2 * settings.seconds + 1.0) +
+                                    len(idle_tools) * (settings.idle_seconds + 1.0)) / 60,
+            version))
     noise = measure.noise_report()
     if noise:
         log("bench: WARNING: other tracers/tests are running and will skew the numbers: "
@@ -187,7 +220,8 @@ def main():
                                                          report.pin_note(settings.pin)))
             log("bench: netns %s, %s" % (ns.name, ", ".join("%s=%s" % kv for kv in
                                                             ns.sysctls().items())))
-            ok = bench.run_all(all_cases)
+            idle, idle_ok = bench.run_idle(idle_tools)
+            ok = bench.run_all(all_cases) and idle_ok
     finally:
         measure.kill_children()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -198,7 +232,7 @@ def main():
                 noise_end=measure.noise_report(), elapsed_s=time.time() - started,
                 pairs_run=bench.done)
     results = Results(seconds=settings.seconds, pairs=settings.pairs, meta=meta,
-                      cases=all_cases)
+                      cases=all_cases, idle=idle)
     print(report.Report(results).text())
     try:
         report.write(results, settings.results)

@@ -218,6 +218,28 @@ def cpu_seconds(pid):
         return None
 
 
+def ctxt_switches(pid):
+    """
+    (voluntary, nonvoluntary context switches, threads) summed over the
+    threads of pid (/proc/PID/task/*/status), or None when pid is gone.
+    """
+    vol = nonvol = threads = 0
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return None
+    for tid in tids:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                kv = dict(l.split(":", 1) for l in f if ":" in l)
+            vol += int(kv["voluntary_ctxt_switches"])
+            nonvol += int(kv["nonvoluntary_ctxt_switches"])
+            threads += 1
+        except (OSError, KeyError, ValueError):
+            continue  # a thread that ended meanwhile
+    return vol, nonvol, threads
+
+
 def vm_hwm_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:

@@ -7,7 +7,7 @@ report's legend is made of it.
 """
 import os
 
-from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_P99_MS, TARGET_RATIO,
+from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_IDLE_CSW, TARGET_P99_MS, TARGET_RATIO,
                      TARGET_RATIO_TRACER, TARGET_READY_MS, TARGET_RSS_MB, TARGET_TRACER_VS_TCPLIFE,
                      TARGET_X_FLOOR, TOOL_CPU)
 
@@ -48,7 +48,7 @@ COLUMNS = [
      " here), median (min-max) (target <= %.1f)" % TARGET_CPU_PER_M),
     ("CPU %", "the same CPU time, % of one core"),
     ("RSS MB", "the tool's VmHWM just before it is stopped (target <= %.0f MB)" % TARGET_RSS_MB),
-    ("latency p50/p99 ms",
+    ("latency p50/p90/p99 ms",
      "-j through a pipe only: from the connect() call (the generator's CLOCK_REALTIME stamp)"
      " to the row being read from the pipe here, matched by the connection's client port"
      " (target p99 <= %.0f ms)" % TARGET_P99_MS),
@@ -61,9 +61,23 @@ COLUMNS = [
 ]
 HEADERS = [h for h, _ in COLUMNS]
 
+# The Idle table's columns, with what each measures (None: it says so itself).
+IDLE_COLUMNS = [
+    ("tool", None),
+    ("context switches/s",
+     "voluntary + nonvoluntary context switches of all the idle tool's threads"
+     " (/proc/PID/task/*/status), from its \"Tracing\" banner to the end of the idle period,"
+     " per second"),
+    ("CPU s per idle minute",
+     "the idle tool's CPU time over the same period (user + system, all its threads:"
+     " schedstat's ns, else /proc/PID/stat's ticks), scaled to a minute"),
+    ("target", "context switches/s at most this"),
+]
+
 MISS_NAMES = {"ratio": "rate ratio", "lost": "events lost", "rows": "rows != expected",
               "rss": "peak RSS", "ready": "ready time", "lat": "latency p99",
-              "cpu": "CPU per million rows", "floor": "BPF time over its floor"}
+              "cpu": "CPU per million rows", "floor": "BPF time over its floor",
+              "idle": "context switches/s idle"}
 
 
 def fmt(x, spec):
@@ -198,6 +212,12 @@ class Report:
             if c.tool == "tcptracer" and vs is not None and vs > TARGET_TRACER_VS_TCPLIFE:
                 out.append("%s: BPF time %.2f of tcplife's (target <= %.2f)" % (
                     c.name, vs, TARGET_TRACER_VS_TCPLIFE))
+        for i in self.results.idle:
+            if i.error:
+                out.append("%s: ERROR %s" % (i.name, i.error))
+            elif not idle_ok(i):
+                out.append("%s: %s (%s, target <= %g)" % (
+                    i.name, MISS_NAMES["idle"], fmt(i.csw_per_s, ".2f"), TARGET_IDLE_CSW))
         return out
 
     # -------------------------------------------------------- the main table
@@ -236,7 +256,7 @@ class Report:
                                                     fmt_spread(s.storm_delta, ".2f"))
             lat = "-"
             if c.latency_key():
-                lat = "%s / %s" % (fmt(s.lat_p50, ".1f"), fmt(s.lat_p99, ".1f"))
+                lat = " / ".join(fmt(x, ".1f") for x in (s.lat_p50, s.lat_p90, s.lat_p99))
             rows.append([
                 c.scenario, c.label, flags, c.output,
                 fmt(s.base_rate, ",.0f"),
@@ -341,13 +361,60 @@ class Report:
                              fmt(p.ns.median / f if f and f >= 1 and p.ns else None, ".2f")])
         return md_table(cols, rows) if rows else ""
 
+    # -------------------------------------------------------- idle
+
+    def idle_table(self):
+        """Markdown: each tool idle, nothing to trace (the Idle records)."""
+        rows = []
+        for i in self.results.idle:
+            if i.error:
+                rows.append([i.tool, "ERROR", "-", "<= %g" % TARGET_IDLE_CSW])
+                continue
+            rows.append([i.tool,
+                         fmt(i.csw_per_s, ".2f") + (" PASS" if idle_ok(i) else " MISS"),
+                         fmt(i.cpu_s_per_min, ".4f"), "<= %g" % TARGET_IDLE_CSW])
+        return md_table([h for h, _ in IDLE_COLUMNS], rows) if rows else ""
+
+    def idle_line(self):
+        """One line: each tool's context switches per second idle, or ""."""
+        if not self.results.idle:
+            return ""
+        return "idle context switches/s (target <= %g): %s" % (TARGET_IDLE_CSW, ", ".join(
+            "%s %s" % (i.tool, "ERROR" if i.error else fmt(i.csw_per_s, ".2f"))
+            for i in self.results.idle))
+
+    def idle_notes(self):
+        idle = self.results.idle
+        if not idle:
+            return ["idle not measured (BENCH_IDLE_SECONDS=0, BENCH_ONLY, or a run saved"
+                    " before it)"]
+        seconds = [i.seconds for i in idle if i.seconds]
+        notes = ["idle: each tool (default flags, to a file) started with -p PID of a sleep"
+                 " of the bench's own, which makes no connection: the filter drops every event"
+                 " in the kernel, so nothing reaches the tool whatever else runs on the"
+                 " machine; watched once per tool for %s s from its \"Tracing\" banner, %s" % (
+                     fmt(max(seconds) if seconds else None, ".1f"),
+                     ("pinned on CPU %d as in the storms" % TOOL_CPU) if self.results.meta.pin
+                     else "not pinned")]
+        for i in idle:
+            if i.error:
+                notes.append("%s: ERROR: %s" % (i.name, i.error))
+            if i.notes:
+                notes.append("%s: %s" % (i.name, "; ".join(i.notes)))
+        return notes
+
     # -------------------------------------------------------- words
 
     def legend(self):
-        """What the figures are: one line each."""
-        return (["Medians over %d baseline/traced pairs (A B A B ...), %.1f s storms, in a"
-                 " netns of its own." % (self.results.pairs, self.results.seconds)] +
-                ["%s: %s." % (h, d) for h, d in COLUMNS if d])
+        """What the figures are: one line each (the storms' if any, the idle ones' if any)."""
+        out = []
+        if self.cases:
+            out += ["Medians over %d baseline/traced pairs (A B A B ...), %.1f s storms, in a"
+                    " netns of its own." % (self.results.pairs, self.results.seconds)]
+            out += ["%s: %s." % (h, d) for h, d in COLUMNS if d]
+        if self.results.idle:
+            out += ["Idle %s: %s." % (h, d) for h, d in IDLE_COLUMNS if d]
+        return out
 
     def notes(self):
         meta = self.results.meta
@@ -388,19 +455,23 @@ class Report:
                              100 * max(hogs.values()), ", ".join(sorted(hogs))))
         if meta.noise_end:
             notes.append("at the end: " + " ".join(meta.noise_end))
-        return notes
+        return notes + self.idle_notes()
 
     # -------------------------------------------------------- the whole
 
     def text(self):
         """What make bench prints at the end."""
-        out = ["", self.render_text(self.table_rows()), ""]
-        for part in (self.cost_summary(), self.prog_breakdown()):
+        out = [""]
+        if self.cases:
+            out += [self.render_text(self.table_rows()), ""]
+        for part in (self.cost_summary(), self.prog_breakdown(), self.idle_table()):
             if part:
                 out += [part, ""]
         out += self.legend() + [""]
         out += ["note: " + n for n in self.notes()]
         out.append("")
+        if self.idle_line():
+            out.append(self.idle_line())
         miss = self.misses()
         if miss:
             out.append("targets missed (%d):" % len(miss))
@@ -416,7 +487,8 @@ class Report:
         meta = self.results.meta
         out = ["# make bench results\n\n%s, source %s, kernel %s, %d CPUs, load at start %s.\n\n"
                % (meta.date, meta.source, meta.kernel, meta.cpus, " ".join(meta.load))]
-        out.append(md_table(HEADERS, self.table_rows()) + "\n\n")
+        if self.cases:
+            out.append(md_table(HEADERS, self.table_rows()) + "\n\n")
         out += ["- %s\n" % l for l in self.legend()]
         out += ["- note: %s\n" % n for n in self.notes()]
         cost = self.cost_summary()
@@ -429,10 +501,20 @@ class Report:
             out.append("\n## BPF time per program\n\nEach program's run_time_ns per "
                        "connection, next to an empty program on its hook (same storm):\n\n"
                        + breakdown + "\n")
+        idle = self.idle_table()
+        if idle:
+            out.append("\n## Idle\n\nEach tool started with nothing to trace (-p of a"
+                       " quiet process of the bench's own, see the notes), watched once:\n\n"
+                       + idle + "\n\n" + self.idle_line() + ".\n")
         miss = self.misses()
         out.append("\n" + ("Targets missed:\n\n" + "".join("- MISS %s\n" % m for m in miss)
                            if miss else "All targets met.\n"))
         return "".join(out)
+
+
+def idle_ok(idle):
+    """Whether an Idle meets its target of context switches per second."""
+    return idle.csw_per_s is not None and idle.csw_per_s <= TARGET_IDLE_CSW
 
 
 def write(results, path):

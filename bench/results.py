@@ -2,8 +2,8 @@
 """
 What a bench run measured, as typed records: a storm (the generator's own
 account), a run (a baseline storm and the same storm traced), a case (what
-was traced, how, and its runs), its summary over the runs, and the whole
-run with what the report says of the machine. The JSON file next to the
+was traced, how, and its runs), its summary over the runs, a tool watched
+idle, and the whole run with what the report says of the machine. The JSON file next to the
 report is these records; the report can be made again from it (report.py).
 """
 import dataclasses
@@ -94,6 +94,7 @@ class Run:
     lat_n: int | None = None
     lat_unmatched: int | None = None
     lat_p50: float | None = None
+    lat_p90: float | None = None
     lat_p99: float | None = None
     lat_max: float | None = None
     others_cpu: float | None = None  # CPU of the rest of the machine, share of one
@@ -160,6 +161,7 @@ class Summary:
     rows_bad_runs: int | None = None
     rows_per_conn: float | None = None  # peers and floor: rows per connection
     lat_p50: float | None = None
+    lat_p90: float | None = None
     lat_p99: float | None = None
     lat_unmatched: int | None = None
 
@@ -274,6 +276,7 @@ def summarize(case):
     s.progs = {n: ProgSummary(spread(ns), med(cnt)) for n, (ns, cnt) in per_prog.items()}
     if case.latency_key():
         s.lat_p50 = med(r.lat_p50 for r in runs)
+        s.lat_p90 = med(r.lat_p90 for r in runs)  # None from a run saved without it
         s.lat_p99 = med(r.lat_p99 for r in runs)
         s.lat_unmatched = sum(r.lat_unmatched for r in runs)
     for r in runs:
@@ -281,6 +284,42 @@ def summarize(case):
             if n not in s.notes:
                 s.notes.append(n)
     return s
+
+
+@dataclass
+class Idle:
+    """
+    One of our tools started with nothing to trace (its -p filter names a
+    process of the bench that makes no connection), watched from ready for
+    a while: what its threads did meanwhile.
+    """
+    tool: str
+    seconds: float | None = None  # watched, from ready to the end of the period
+    threads: int | None = None
+    csw_voluntary: int | None = None  # all its threads, over the period
+    csw_nonvoluntary: int | None = None
+    cpu_s: float | None = None  # user + system, all its threads, over the period
+    ready_ms: float | None = None
+    rows: int | None = None  # rows it printed all the same (0 expected)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    csw_per_s: float | None = field(init=False)
+    cpu_s_per_min: float | None = field(init=False)
+
+    def __post_init__(self):
+        ok = self.seconds and self.csw_voluntary is not None and self.error is None
+        self.csw_per_s = ((self.csw_voluntary + self.csw_nonvoluntary) / self.seconds
+                          if ok else None)
+        self.cpu_s_per_min = (self.cpu_s / self.seconds * 60
+                              if ok and self.cpu_s is not None else None)
+
+    @property
+    def name(self):
+        return "idle %s" % self.tool
+
+    @classmethod
+    def from_json(cls, d):
+        return cls(**init_fields(cls, d))
 
 
 @dataclass
@@ -307,16 +346,19 @@ class Results:
     pairs: int
     meta: Meta
     cases: list[Case]
+    idle: list[Idle] = field(default_factory=list)  # none in a run saved before it
 
     def to_json(self):
         return {"seconds": self.seconds, "pairs": self.pairs,
                 "meta": dataclasses.asdict(self.meta),
-                "cases": {c.name: c.to_json() for c in self.cases}}
+                "cases": {c.name: c.to_json() for c in self.cases},
+                "idle": [dataclasses.asdict(i) for i in self.idle]}
 
     @classmethod
     def from_json(cls, d):
         return cls(seconds=d["seconds"], pairs=d["pairs"], meta=Meta(**d["meta"]),
-                   cases=[Case.from_json(c) for c in d["cases"].values()])
+                   cases=[Case.from_json(c) for c in d["cases"].values()],
+                   idle=[Idle.from_json(i) for i in d.get("idle", [])])
 
     def save(self, path):
         with open(path, "w") as f:

@@ -272,6 +272,7 @@ def traced_run(case, base, storm_args, seconds, paths, cpus, wait_syscalls):
         lat.sort()
         run.lat_n = len(lat)
         run.lat_p50 = percentile(lat, 50)
+        run.lat_p90 = percentile(lat, 90)
         run.lat_p99 = percentile(lat, 99)
         run.lat_max = lat[-1] if lat else None
     for p in paths:

@@ -20,7 +20,7 @@
 #include "preflight.h"
 #include "session.h"
 
-#define POLL_MS 10		   /* the longest an event waits in the ring when idle */
+#define POLL_MS 10		   /* the longest an event waits in the ring while events come */
 #define LOST_WARN_NS 1000000000ULL /* at most one loss warning a second */
 
 struct session {
@@ -42,7 +42,8 @@ static __u64 now_ns(void);
 static void catch_signals(void);
 static int attached(void *ctx, char *why, size_t len);
 static void unload(struct session *s);
-static void read_extra_rings(struct session *s);
+static int read_extra_rings(struct session *s);
+static int sleep_ms(struct session *s);
 static int make_epoll(const struct session *s);
 static int flush_out(void);
 static void report_lost(struct session *s, __u64 *last_warn);
@@ -116,10 +117,15 @@ int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample
 	return s->extra_rings ? 0 : -1;
 }
 
+/*
+ * While events come, the rings are drained every POLL_MS (a batch at a
+ * time, no wakeup per event). Once a drain finds nothing, the loop sleeps
+ * with no timer until the next event wakes it (sleep_ms()).
+ */
 int session_run(struct session *s)
 {
 	__u64 last_warn = 0;
-	int ep, err, rc = 0;
+	int ep, err, rc = 0, timeout = POLL_MS;
 
 	ep = make_epoll(s);
 	if (ep < 0)
@@ -127,7 +133,7 @@ int session_run(struct session *s)
 	s->tick.next_ns = now_ns() + s->tick.period_ns;
 	while (!stop_signal) {
 		struct epoll_event evs[3];
-		int n = epoll_wait(ep, evs, 3, POLL_MS), i;
+		int n = epoll_wait(ep, evs, 3, timeout), i, got;
 		bool out_gone = false;
 
 		if (n < 0 && errno != EINTR) {
@@ -136,17 +142,19 @@ int session_run(struct session *s)
 		}
 		for (i = 0; i < n; i++)
 			out_gone |= evs[i].data.fd == STDOUT_FILENO;
-		read_extra_rings(s); /* on the timer: their records wake nobody early */
-		if (ring_buffer__consume(s->rb) < 0 && !stop_signal) {
+		got = read_extra_rings(s); /* on the timer: their records wake nobody early */
+		if ((n = ring_buffer__consume(s->rb)) < 0 && !stop_signal) {
 			rc = print_error(1, "reading the ring buffer failed");
 			break;
 		}
+		got += n > 0 ? n : 0;
 		if ((err = flush_out()) || out_gone) {
 			rc = err < 0; /* nobody reads any more: leave quietly */
 			goto out;
 		}
 		report_lost(s, &last_warn);
 		tick(s);
+		timeout = got ? POLL_MS : sleep_ms(s);
 	}
 	read_extra_rings(s);
 	ring_buffer__consume(s->rb);
@@ -224,11 +232,56 @@ static void catch_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 }
 
-/* Hand every record waiting in the rings of session_add_ring() to its fn. */
-static void read_extra_rings(struct session *s)
+/*
+ * Hand every record waiting in the rings of session_add_ring() to its fn;
+ * how many there were.
+ */
+static int read_extra_rings(struct session *s)
 {
-	if (s->extra_rings)
-		ring_buffer__consume(s->extra_rings);
+	int n = s->extra_rings ? ring_buffer__consume(s->extra_rings) : 0;
+
+	return n > 0 ? n : 0;
+}
+
+/* Has a loss not been reported yet (report_lost() says it at most once a second)? */
+static bool loss_unreported(const struct session *s)
+{
+	int l;
+
+	for (l = 0; l < NLOSSES; l++)
+		if (lost_count(s, l) != s->lost_reported[l])
+			return true;
+	return false;
+}
+
+/*
+ * How long the loop may sleep once a drain found the rings empty: with no
+ * timer (-1), or until session_every()'s next call; POLL_MS while a loss
+ * waits to be reported, or when an event came in the meantime. It tells
+ * the BPF side first (reader_asleep: the next event wakes it, core.bpf.h's
+ * wake_reader()) and then drains the rings once more, so that an event
+ * committed before the BPF side could see the flag is read now, not at
+ * the next one.
+ */
+static int sleep_ms(struct session *s)
+{
+	__u32 *asleep = s->loader.ops->asleep(s->loader.skel);
+	__u64 now;
+	int n;
+
+	if (loss_unreported(s))
+		return POLL_MS;
+	__atomic_store_n(asleep, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the flag, then the rings */
+	n = read_extra_rings(s);
+	if (ring_buffer__consume(s->rb) > 0 || n) {
+		__atomic_store_n(asleep, 0, __ATOMIC_RELAXED);
+		return POLL_MS;
+	}
+	if (!s->tick.fn)
+		return -1;
+	now = now_ns();
+	return s->tick.next_ns > now ? (int)((s->tick.next_ns - now + 999999) / 1000000) : 0;
 }
 
 /*

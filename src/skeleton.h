@@ -9,7 +9,8 @@
  *
  * The contract with the BPF side (core.bpf.h gives every object these):
  *   - a .rodata struct config named cfg, written before load;
- *   - .bss counters lost_events and lost_tracking (and any SKEL_LOST ones);
+ *   - .bss counters lost_events and lost_tracking (and any SKEL_LOST ones),
+ *     and the .bss flag reader_asleep;
  *   - a ring buffer map named events of struct event records, and the maps
  *     ports, cgroup_filter and mntns_filter, which the runtime sizes or
  *     replaces before load;
@@ -44,6 +45,8 @@ struct skel_ops {
 	struct config *(*config)(void *skel); /* the .rodata cfg, before load */
 	/* the .bss counter of what cause l lost; NULL if the tool has none */
 	volatile __u64 *(*lost)(void *skel, enum loss l);
+	/* the .bss flag that asks the BPF side to wake a sleeping reader */
+	__u32 *(*asleep)(void *skel);
 	struct core_maps (*core_maps)(void *skel);
 	const struct prog_entry *progs; /* a table entry per program of the object */
 	size_t nprogs;
@@ -88,6 +91,10 @@ struct skel_ops {
 			return NULL;                                                         \
 		}                                                                            \
 	}                                                                                    \
+	static __u32 *sk##_asleep_(void *s)                                                  \
+	{                                                                                    \
+		return &((struct sk *)s)->bss->reader_asleep;                                \
+	}                                                                                    \
 	static struct core_maps sk##_core_maps_(void *s)                                     \
 	{                                                                                    \
 		struct sk *k = s;                                                            \
@@ -96,9 +103,16 @@ struct skel_ops {
 		return m;                                                                    \
 	}                                                                                    \
 	static const struct skel_ops sk##_ops = {                                            \
-		sk##_open_,	 sk##_load_,   sk##_destroy_,                                \
-		sk##_object_,	 sk##_config_, sk##_lost_,                                   \
-		sk##_core_maps_, (table),      sizeof(table) / sizeof((table)[0]),           \
+		.open = sk##_open_,                                                          \
+		.load = sk##_load_,                                                          \
+		.destroy = sk##_destroy_,                                                    \
+		.object = sk##_object_,                                                      \
+		.config = sk##_config_,                                                      \
+		.lost = sk##_lost_,                                                          \
+		.asleep = sk##_asleep_,                                                      \
+		.core_maps = sk##_core_maps_,                                                \
+		.progs = (table),                                                            \
+		.nprogs = sizeof(table) / sizeof((table)[0]),                                \
 	}
 
 #define SKEL_OPS(sk, table) SKEL_OPS_LOSSES(sk, table, )

@@ -6,9 +6,11 @@
  * How an event travels, hop by hop:
  *   1. BPF: a tool's program fills a struct event and emit()s it
  *      (src/bpf/core.bpf.h) into the events ring, without waking the
- *      reader unless the ring is half full;
- *   2. the ring: session_run() (session.c) wakes at least every POLL_MS
- *      and consumes whatever the ring holds, a batch at a time;
+ *      reader unless the ring is half full or the reader sleeps;
+ *   2. the ring: session_run() (session.c) wakes every POLL_MS while
+ *      events come and consumes whatever the ring holds, a batch at a
+ *      time; when a drain finds nothing it sleeps with no timer, and the
+ *      next event wakes it;
  *   3. the session's ring callback, on_sample() (session.c), reads the
  *      tool's extra rings first (tcpconnect -d's DNS answers), then hands
  *      the event on;

@@ -6,8 +6,9 @@
  *
  * Userspace (loader.c, through the skeleton: struct skel_ops in skeleton.h)
  * reaches what is here by its typed fields: cfg, lost_events,
- * lost_tracking, events, ports, cgroup_filter and mntns_filter. Each tool's
- * table (src/progs.h) says in which attach modes each program is loaded.
+ * lost_tracking, reader_asleep, events, ports, cgroup_filter and
+ * mntns_filter. Each tool's table (src/progs.h) says in which attach modes
+ * each program is loaded.
  */
 #ifndef CORE_BPF_H
 #define CORE_BPF_H
@@ -71,6 +72,13 @@ const volatile struct config cfg = {};
  */
 __u64 lost_events = 0;
 __u64 lost_tracking = 0;
+
+/*
+ * Set by userspace when it goes to sleep with no timer, the rings empty
+ * (session.c, fall_asleep()); the first event or loss after that wakes it
+ * (wake_reader()) and clears it.
+ */
+__u32 reader_asleep = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -239,11 +247,30 @@ static __always_inline __u64 sk_key(const struct sock *sk)
 	return (__u64)(unsigned long)sk;
 }
 
+/*
+ * If userspace sleeps with no timer, wake it: a record of 8 bytes (too
+ * short to be an event: the reader skips it) with a wakeup. Called after
+ * the event's commit, which is a full barrier (an xchg in the kernel);
+ * userspace sets the flag and then looks at the rings once more, so either
+ * it sees the event or this sees the flag. Two CPUs may both see it set
+ * (no atomic exchange before Linux 5.12): two nudges, harmless.
+ */
+static __always_inline void wake_reader(void)
+{
+	__u64 nudge = 0;
+
+	if (!reader_asleep)
+		return;
+	reader_asleep = 0;
+	bpf_ringbuf_output(&events, &nudge, sizeof(nudge), BPF_RB_FORCE_WAKEUP);
+}
+
 /* Track val under key in a tracking map; a full map is a loss, counted. */
 static __always_inline bool track(void *map, const void *key, const void *val)
 {
 	if (bpf_map_update_elem(map, key, val, BPF_ANY)) {
 		__sync_fetch_and_add(&lost_tracking, 1);
+		wake_reader(); /* to report it */
 		return false;
 	}
 	return true;
@@ -251,8 +278,10 @@ static __always_inline bool track(void *map, const void *key, const void *val)
 
 /*
  * Submit a record reserved in ring (of size bytes). No wakeup per record:
- * userspace drains every ring on a short timer, and is woken early only
- * once the ring is half full.
+ * while events come, userspace drains every ring on a short timer, and is
+ * woken early only once the ring is half full; emit() wakes it when it
+ * sleeps. (tcpconnect -d's DNS answers wake nobody: they are read before
+ * the row of the connect that follows them.)
  */
 static __always_inline void submit(void *ring, __u64 size, void *rec)
 {
@@ -272,6 +301,7 @@ static __always_inline void emit(const struct event *e)
 	}
 	__builtin_memcpy(slot, e, sizeof(*slot));
 	submit(&events, RINGBUF_BYTES, slot);
+	wake_reader();
 }
 
 #endif
