@@ -5,7 +5,8 @@
 # `scripts/deps.sh arm64` what the arm64 builds, `make vmlinux-arm64` and
 # `make vmtest-arm64` need (Debian multiarch: the arm64 architecture is added
 # to dpkg; the arm64 kernels and busybox are only downloaded, never installed);
-# `scripts/deps.sh deb` what `make deb` and `make deb-test` need. Sets combine:
+# `scripts/deps.sh deb` what `make deb` and `make deb-test` need (QEMU and cpio
+# for its boot of the unit). Sets combine:
 # `scripts/deps.sh deb arm64`.
 set -e
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
@@ -20,7 +21,7 @@ for what in "$@"; do
 		pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev:arm64 libbpf-dev:arm64
 libelf-dev:arm64 zlib1g-dev:arm64 qemu-system-arm cpio"
 		;;
-	deb) pkgs="$pkgs dpkg-dev debhelper lintian mmdebstrap" ;;
+	deb) pkgs="$pkgs dpkg-dev debhelper lintian mmdebstrap qemu-system-x86 cpio" ;;
 	*)
 		echo "deps.sh: unknown set '$what' (vmtest, arm64, deb)" >&2
 		exit 2
