@@ -6,7 +6,8 @@
 #   make deps       install the Debian packages needed to build and test
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel
 #   STATIC=1 ARCH=arm64 static (build/static/) and cross arm64 (build/arm64[-static]/) builds; make dist, static-check, vmtest-arm64, vmlinux-arm64
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (UNITDIR= BASHCOMPDIR=)
+#   make deb        build/deb/tcptools_VERSION_ARCH.deb (ARCH=arm64 too); make deb-test
 #   make format     clang-format every C file
 #   make lint       cppcheck and clang-tidy on src/
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 20)
@@ -44,19 +45,22 @@ BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 PYTHON ?= /usr/bin/python3
 PREFIX ?= /usr/local
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 # The BPF side's kernel types, one header per architecture: vmlinux/vmlinux.h
 # (x86, `make vmlinux`), vmlinux/<arch>/vmlinux.h (`make vmlinux-<arch>`).
 VMLINUX_DIR_x86 := vmlinux
 VMLINUX_DIR := $(or $(VMLINUX_DIR_$(ARCH)),vmlinux/$(ARCH))
 # Targets that build nothing for ARCH need no header.
-NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-% static-check vmtest-arm64
+NOBUILD_GOALS := clean deps deps-arm64 format vmlinux vmlinux-% static-check vmtest-arm64 deb \
+	deb-test
 ifneq ($(filter-out $(NOBUILD_GOALS),$(or $(MAKECMDGOALS),all)),)
 ifeq ($(wildcard $(VMLINUX_DIR)/vmlinux.h),)
 $(error ARCH=$(ARCH): no BPF header $(VMLINUX_DIR)/vmlinux.h (supported: x86, arm64))
 endif
 endif
 ifneq ($(ARCH),$(HOST_ARCH))
-ifneq ($(filter test vmtest check lint fuzz bench install,$(MAKECMDGOALS)),)
+ifneq ($(filter test vmtest check lint fuzz bench,$(MAKECMDGOALS)),)
 $(error ARCH=$(ARCH) is a cross build: only building and make dist (make vmtest-arm64 tests arm64))
 endif
 # Debian multiarch: the target's .pc files (libbpf-dev:arm64 and so on).
@@ -107,7 +111,7 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 dist static-check vmtest-arm64 install format lint fuzz clean FORCE bench
+.PHONY: all test vmtest check deps deps-arm64 vmlinux vmlinux-arm64 dist static-check vmtest-arm64 install format lint fuzz clean FORCE bench deb deb-test
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -137,7 +141,7 @@ $(TOOLS:%=$(OUT)/%.o): $(OUT)/%.o: $(OUT)/%.skel.h
 
 $(OUT)/%.o: src/%.c $(OUT)/.flags | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(TOOLS:%=$(OUT)/%) $(UNITS:%=$(OUT)/%): $(OUT)/%: $(OUT)/%.o $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -263,10 +267,34 @@ vmtest-arm64:
 	$(Q)$(MAKE) --no-print-directory STATIC=1 ARCH=arm64 all
 	$(Q)TCPT_BUILD=$(abspath build/arm64-static) scripts/vmtest-arm64
 
+# The tools, their man pages, the bash completion (one file, under each
+# tool's name) and the systemd unit template (not enabled).
 install: all
-	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(UNITDIR)
 	$(Q)install -m 0755 $(TOOLS:%=$(OUT)/%) $(DESTDIR)$(PREFIX)/sbin/
 	$(Q)install -m 0644 $(TOOLS:%=man/man8/%.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(Q)install -m 0644 completion/tcptools.bash $(DESTDIR)$(BASHCOMPDIR)/tcpconnect
+	$(Q)ln -sf tcpconnect $(DESTDIR)$(BASHCOMPDIR)/tcpaccept
+	$(Q)ln -sf tcpconnect $(DESTDIR)$(BASHCOMPDIR)/tcptracer
+	$(Q)sed 's|@SBINDIR@|$(PREFIX)/sbin|' systemd/tcptools@.service > \
+		$(DESTDIR)$(UNITDIR)/tcptools@.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/tcptools@.service
+
+# make deb [ARCH=arm64]: the Debian package, built by dpkg-buildpackage from
+# debian/ and checked by lintian (scripts/deb); make deb-test installs it in
+# a fresh Debian 12 root, checks it and purges it (scripts/deb-test).
+DEB_ARCH_x86 := amd64
+DEB_ARCH_arm64 := arm64
+DEB := build/deb/tcptools_$(VERSION)_$(DEB_ARCH_$(ARCH)).deb
+deb:
+	$(Q)scripts/deps.sh deb $(if $(CROSS),arm64)
+	$(Q)scripts/deb $(DEB_ARCH_$(ARCH)) $(VERSION)
+
+deb-test:
+	$(Q)scripts/deps.sh deb
+	$(Q)test -f $(DEB) || { echo "no $(DEB): make deb first" >&2; exit 1; }
+	$(Q)scripts/deb-test $(DEB)
 
 format:
 	$(Q)clang-format -i $(FORMAT_FILES)

@@ -4,14 +4,30 @@
 # what `make vmtest` needs (QEMU, a static busybox, cpio, depmod, xz);
 # `scripts/deps.sh arm64` what the arm64 builds, `make vmlinux-arm64` and
 # `make vmtest-arm64` need (Debian multiarch: the arm64 architecture is added
-# to dpkg; the arm64 kernels and busybox are only downloaded, never installed).
+# to dpkg; the arm64 kernels and busybox are only downloaded, never installed);
+# `scripts/deps.sh deb` what `make deb` and `make deb-test` need (QEMU and cpio
+# for its boot of the unit). Sets combine:
+# `scripts/deps.sh deb arm64`.
 set -e
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 iproute2 util-linux procps python3 python3-pytest clang-format strace valgrind socat
 cppcheck clang-tidy libclang-rt-14-dev"
-[ "${1:-}" = vmtest ] && pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils"
-[ "${1:-}" = arm64 ] && pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev:arm64 libbpf-dev:arm64
+arm64=
+for what in "$@"; do
+	case $what in
+	vmtest) pkgs="$pkgs qemu-system-x86 busybox-static cpio kmod xz-utils" ;;
+	arm64)
+		arm64=1
+		pkgs="$pkgs gcc-aarch64-linux-gnu libc6-dev:arm64 libbpf-dev:arm64
 libelf-dev:arm64 zlib1g-dev:arm64 qemu-system-arm cpio"
+		;;
+	deb) pkgs="$pkgs dpkg-dev debhelper lintian mmdebstrap qemu-system-x86 cpio" ;;
+	*)
+		echo "deps.sh: unknown set '$what' (vmtest, arm64, deb)" >&2
+		exit 2
+		;;
+	esac
+done
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f '${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
@@ -20,7 +36,7 @@ done
 [ -z "$missing" ] && exit 0
 echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-if [ "${1:-}" = arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if [ -n "$arm64" ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	echo "adding the arm64 architecture to dpkg"
 	dpkg --add-architecture arm64
 fi
