@@ -20,6 +20,10 @@ static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 		fmt_add(f, "LPORT", 6, 0, F_LPORT);
 	fmt_add(f, "DADDR", 16, 0, F_RADDR);
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
+	if (o->outcome) {
+		fmt_add(f, "LAT(ms)", 8, 0, F_LATENCY);
+		fmt_add(f, "RESULT", 12, 0, F_RESULT);
+	}
 	if (o->dns)
 		fmt_add(f, "QUERY", 0, 0, F_TOOL_TEXT);
 }
@@ -29,7 +33,7 @@ const struct tool_desc tcpconnect_tool = {
 	.summary = "Trace active TCP connections: one row per connect attempt.",
 	.banner = "Tracing connect ... Hit Ctrl-C to end",
 	.port_what = "destination",
-	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT | TF_DNS,
+	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT | TF_DNS | TF_OUTCOME,
 	.examples = "  tcpconnect              # trace every TCP connect\n"
 		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
 		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
@@ -37,6 +41,8 @@ const struct tool_desc tcpconnect_tool = {
 		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
 		    "  tcpconnect -c           # count connects, print a table at exit\n"
 		    "  tcpconnect -d           # with the DNS name that was looked up\n"
+		    "  tcpconnect -o           # how each attempt went, and how long it took\n"
+		    "  tcpconnect -o -c        # count attempts per destination and result\n"
 		    "  tcpconnect -j | jq .    # JSON lines\n"
 		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
 	.columns = tcpconnect_columns,

@@ -27,6 +27,7 @@ enum tool_flag {
 	TF_TIME = 1 << 6,      /* -T */
 	TF_NETNS = 1 << 7,     /* -N NETNS */
 	TF_VERBOSE = 1 << 8,   /* -v */
+	TF_OUTCOME = 1 << 9,   /* -o */
 };
 
 struct opts;
@@ -46,6 +47,7 @@ struct opts {
 	bool lport;
 	bool count;
 	bool dns;
+	bool outcome;
 	bool verbose;
 	bool debug;
 };

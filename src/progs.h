@@ -24,6 +24,8 @@ enum prog_role {
 	ROLE_DNS,	      /* tcpconnect -d's DNS capture: loaded only with -d */
 	ROLE_ACCEPT_EXIT,     /* an accept syscall exit on its classic tracepoint */
 	ROLE_ACCEPT_EXIT_RAW, /* the accept syscall exits on the raw sys_exit one */
+	ROLE_OUTCOME,	      /* tcpconnect -o's hooks: loaded only with -o */
+	ROLE_NO_OUTCOME,      /* a hook -o does without: loaded only without it */
 };
 
 struct prog_entry {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "dns.h"
@@ -15,8 +16,14 @@
 static const struct prog_entry tcpconnect_progs[] = {
 	CONNECT_PROGS(PROG_ENTRY, tcpconnect_bpf),
 	PROG_ENTRY(tcpconnect_bpf, tp_set_state, IN_TRACEPOINT, ROLE_HOOK),
-	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_HOOK),
+	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_NO_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, dns_ingress, IN_EVERY_MODE, ROLE_DNS),
+	PROG_ENTRY(tcpconnect_bpf, fentry_set_state, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, fentry_reset, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, kprobe_set_state, IN_KPROBE, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, kprobe_reset, IN_KPROBE, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, tp_reset, IN_TRACEPOINT, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, sys_exit_connect, IN_TRACEPOINT, ROLE_OUTCOME),
 };
 
 SKEL_OPS_LOSSES(tcpconnect_bpf, tcpconnect_progs,
@@ -41,7 +48,7 @@ static int by_count_desc(const void *a, const void *b)
  * -c: read the kernel's counts once, sorted, highest first. The programs are
  * detached by now: the table is a snapshot. 0, or 1 after an error line.
  */
-static int print_counts(const char *tool, struct bpf_map *map, bool json)
+static int print_counts(const char *tool, struct bpf_map *map, bool json, bool outcome)
 {
 	struct counted *all = NULL;
 	struct count_key key, *prev = NULL;
@@ -71,7 +78,7 @@ static int print_counts(const char *tool, struct bpf_map *map, bool json)
 	}
 	if (n)
 		qsort(all, n, sizeof(*all), by_count_desc);
-	if (!json && fputs((fmt_count_header(line, sizeof(line)), line), stdout) == EOF)
+	if (!json && fputs((fmt_count_header(outcome, line, sizeof(line)), line), stdout) == EOF)
 		err = errno;
 	for (i = 0; i < n && !err; i++) {
 		if (json)
@@ -87,14 +94,98 @@ static int print_counts(const char *tool, struct bpf_map *map, bool json)
 	return err ? output_failed(tool, err) : 0;
 }
 
-/* -c: the counts the kernel kept, printed once the programs are detached */
-static int counts_stopped(struct session *s, const struct opts *o)
-{
-	if (!o->count)
-		return 0;
-	struct tcpconnect_bpf *skel = session_skel(s);
+/*
+ * ---- -o: the attempts still pending when tracing stopped ----
+ * The programs are detached: the pending map is a snapshot. Each attempt
+ * becomes a row (oldest first) with its age as its latency, or with -c a
+ * count under the result "pending".
+ */
 
-	return print_counts(tcpconnect_tool.name, skel->maps.counts, o->json);
+static int by_start(const void *a, const void *b)
+{
+	const struct event_more *x = a, *y = b;
+
+	return x->e.ts_ns < y->e.ts_ns ? -1 : x->e.ts_ns > y->e.ts_ns;
+}
+
+/* -c: one more count under k (the BPF side's table; it is ours now) */
+static void count_pending(struct bpf_map *counts, const struct event *e)
+{
+	struct count_key k = { .rport = e->rport, .family = e->family, .outcome = OC_PENDING };
+	int fd = bpf_map__fd(counts);
+	__u64 n = 0;
+
+	memcpy(k.laddr, e->laddr, sizeof(k.laddr));
+	memcpy(k.raddr, e->raddr, sizeof(k.raddr));
+	bpf_map_lookup_elem(fd, &k, &n);
+	n++;
+	bpf_map_update_elem(fd, &k, &n, BPF_ANY);
+}
+
+static int pending_stopped(struct session *s, const struct opts *o)
+{
+	struct tcpconnect_bpf *skel = session_skel(s);
+	int fd = bpf_map__fd(skel->maps.pending), rc = 0;
+	struct event_more *all = NULL;
+	size_t n = 0, cap = 0, i;
+	struct timespec now;
+	__u64 key, *prev = NULL;
+
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
+		prev = &key;
+		if (n == cap) {
+			struct event_more *more =
+				realloc(all, (cap = cap ? 2 * cap : 64) * sizeof(*all));
+
+			if (!more) {
+				fprintf(stderr,
+					"%s: cannot hold the pending attempts in memory (%zu: "
+					"%s)\n",
+					tcpconnect_tool.name, cap, strerror(errno));
+				free(all);
+				return 1;
+			}
+			all = more;
+		}
+		memset(&all[n], 0, sizeof(all[n]));
+		if (bpf_map_lookup_elem(fd, &key, &all[n].e) == 0)
+			n++;
+	}
+	if (n)
+		qsort(all, n, sizeof(*all), by_start);
+	for (i = 0; i < n && !rc; i++) {
+		struct event_more *r = &all[i];
+		__u64 t = (__u64)now.tv_sec * 1000000000ULL + (__u64)now.tv_nsec;
+
+		if (o->count) {
+			count_pending(skel->maps.counts, &r->e);
+			continue;
+		}
+		r->e.flags = EVF_MORE;
+		r->outcome = OC_PENDING;
+		r->dur_ns = t > r->e.ts_ns ? t - r->e.ts_ns : 0;
+		r->e.ts_ns = t;
+		rc = session_deliver(s, &r->e);
+	}
+	free(all);
+	if (!o->count && fflush(stdout))
+		return output_failed(tcpconnect_tool.name, errno);
+	return rc;
+}
+
+/*
+ * Once the programs are detached: -o's pending attempts, then -c's counts
+ * the kernel kept.
+ */
+static int connect_stopped(struct session *s, const struct opts *o)
+{
+	struct tcpconnect_bpf *skel = session_skel(s);
+	int rc = o->outcome ? pending_stopped(s, o) : 0;
+
+	if (rc || !o->count)
+		return rc;
+	return print_counts(tcpconnect_tool.name, skel->maps.counts, o->json, o->outcome);
 }
 
 /*
@@ -169,7 +260,7 @@ int main(int argc, char **argv)
 	static const struct tool_hooks hooks = {
 		.start = dns_start,
 		.tool_text = query_of,
-		.stopped = counts_stopped,
+		.stopped = connect_stopped,
 		.cleanup = dns_stop,
 	};
 

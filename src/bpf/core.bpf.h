@@ -290,18 +290,31 @@ static __always_inline void submit(void *ring, __u64 size, void *rec)
 	bpf_ringbuf_submit(rec, half_full ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* Hand an event to userspace. */
-static __always_inline void emit(const struct event *e)
+/* Hand a record of size bytes (a constant) to userspace. */
+static __always_inline void emit_rec(const void *rec, __u64 size)
 {
-	struct event *slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
+	void *slot = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!slot) {
 		__sync_fetch_and_add(&lost_events, 1);
 		return;
 	}
-	__builtin_memcpy(slot, e, sizeof(*slot));
+	__builtin_memcpy(slot, rec, size);
 	submit(&events, RINGBUF_BYTES, slot);
 	wake_reader();
+}
+
+/* Hand an event to userspace. */
+static __always_inline void emit(const struct event *e)
+{
+	emit_rec(e, sizeof(*e));
+}
+
+/* Hand a row with more figures to userspace (marked as such). */
+static __always_inline void emit_more(struct event_more *r)
+{
+	r->e.flags |= EVF_MORE;
+	emit_rec(r, sizeof(*r));
 }
 
 #endif

@@ -48,7 +48,8 @@ static __always_inline void connect_start(enum rd m, const struct sock *sk)
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
-static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret)
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret,
+					     const struct sockaddr *uaddr)
 {
 	if (ret == 0)
 		connect_start(m, sk);
