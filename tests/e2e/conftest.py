@@ -790,3 +790,184 @@ def strace_bpf(argv, **kw):
 
 def have(cmd):
     return shutil.which(cmd) is not None
+
+
+# ---------------------------------------------------------------- outcomes (tcpconnect -o)
+# More that a Child can be asked to do: connects that report their own
+# timing, one socket connected twice, closing a socket after a known sleep,
+# and answering SYNs with crafted ICMP destination-unreachable errors.
+
+TCP_SYNCNT = 7
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+_icmp_replies = []  # (family, code) of each ICMP error a responder sent, in a child
+
+
+def _connect_one(s, addr, port, fam):
+    """connect_ex on s, timed by the caller's own clocks (monotonic and wall)."""
+    w0, t0 = time.time(), time.monotonic()
+    err = s.connect_ex((addr, port))
+    t1, w1 = time.monotonic(), time.time()
+    local = s.getsockname()
+    return {
+        "tid": threading.get_native_id(),
+        "family": 6 if fam == socket.AF_INET6 else 4,
+        "laddr": local[0],
+        "lport": local[1],
+        "raddr": addr,
+        "rport": port,
+        "errno": err,
+        "t0": t0, "t1": t1, "w0": w0, "w1": w1,
+    }
+
+
+def _connect_timed(keep, addr, port, family=None, nonblock=False, syncnt=None, bind=None):
+    """
+    One connect(2), timed: t0/t1 (CLOCK_MONOTONIC) and w0/w1 (wall clock)
+    just before and after the call. syncnt: TCP_SYNCNT; bind: an address
+    to bind to first (port 0: the kernel picks it at bind time), reported
+    as bound. idx: the socket's place in keep (see close_after).
+    """
+    fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
+        family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    bound = None
+    if syncnt is not None:
+        s.setsockopt(socket.IPPROTO_TCP, TCP_SYNCNT, syncnt)
+    if bind is not None:
+        s.bind((bind, 0))
+        bound = list(sockname(s))
+    if nonblock:
+        s.setblocking(False)
+    res = _connect_one(s, addr, port, fam)
+    keep.append(s)
+    res.update({"bound": bound, "idx": len(keep) - 1})
+    return res
+
+
+def _connect_seq(keep, addr, ports, family=None):
+    """One blocking socket connected to each of ports in turn (after a failure, again)."""
+    fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
+        family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    keep.append(s)
+    return [_connect_one(s, addr, p, fam) for p in ports]
+
+
+def _close_after(keep, idx, secs, how="close"):
+    """
+    Sleep secs, then close socket idx of keep (how "close"), or disconnect
+    it (how "disconnect": connect(2) to an AF_UNSPEC address); the times
+    around it.
+    """
+    t0 = time.monotonic()
+    time.sleep(secs)
+    if how == "close":
+        keep[idx].close()
+    else:
+        unspec = ctypes.create_string_buffer(struct.pack("=H14x", socket.AF_UNSPEC), 16)
+        _check(libc.connect(keep[idx].fileno(), unspec, 16), "connect AF_UNSPEC")
+    return {"t0": t0, "t1": time.monotonic()}
+
+
+def _listen_on(keep, addr, port, backlog=128):
+    """A listener on a given port."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(backlog)
+    keep.append(s)
+    listeners[port] = s
+    return port
+
+
+def inet_checksum(data):
+    """The Internet checksum (RFC 1071) of data."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def syn_to(frame, silent):
+    """If frame (Ethernet) carries a TCP SYN (no ACK) to address silent: its family."""
+    if len(frame) < 14:
+        return None
+    etype = struct.unpack("!H", frame[12:14])[0]
+    pkt = frame[14:]
+    if etype == 0x0800 and len(pkt) >= 20 and pkt[9] == socket.IPPROTO_TCP:
+        ihl = (pkt[0] & 15) * 4
+        if (pkt[16:20] == socket.inet_pton(socket.AF_INET, silent) and
+                len(pkt) >= ihl + 20 and pkt[ihl + 13] & 0x12 == 0x02):
+            return 4
+    if etype == 0x86DD and len(pkt) >= 60 and pkt[6] == socket.IPPROTO_TCP:
+        if (pkt[24:40] == socket.inet_pton(socket.AF_INET6, silent) and
+                pkt[40 + 13] & 0x12 == 0x02):
+            return 6
+    return None
+
+
+def icmp_unreach_frame(frame, code):
+    """
+    The Ethernet frame answering the IPv4 or IPv6 packet in frame with an
+    ICMP (type 3) or ICMPv6 (type 1) destination unreachable of code, from
+    the packet's destination to its source: the whole original packet
+    quoted (the kernel matches the embedded TCP ports and sequence number),
+    checksums right (ICMPv6's over the pseudo-header).
+    """
+    eth = frame[6:12] + frame[0:6] + frame[12:14]  # back to the sender
+    pkt = frame[14:]
+    if frame[12:14] == b"\x08\x00":
+        quoted = pkt[:struct.unpack("!H", pkt[2:4])[0]]
+        icmp = bytearray(struct.pack("!BBHI", 3, code, 0, 0) + quoted)
+        struct.pack_into("!H", icmp, 2, inet_checksum(bytes(icmp)))
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64,
+                                   socket.IPPROTO_ICMP, 0, pkt[16:20], pkt[12:16]))
+        struct.pack_into("!H", ip, 10, inet_checksum(bytes(ip)))
+        return eth + bytes(ip) + bytes(icmp)
+    quoted = pkt[:40 + struct.unpack("!H", pkt[4:6])[0]]
+    src, dst = pkt[24:40], pkt[8:24]
+    icmp = bytearray(struct.pack("!BBHI", 1, code, 0, 0) + quoted)
+    pseudo = src + dst + struct.pack("!I3xB", len(icmp), socket.IPPROTO_ICMPV6)
+    struct.pack_into("!H", icmp, 2, inet_checksum(pseudo + bytes(icmp)))
+    ip6 = struct.pack("!IHBB16s16s", 6 << 28, len(icmp), socket.IPPROTO_ICMPV6, 64, src, dst)
+    return eth + ip6 + bytes(icmp)
+
+
+def _icmp_reject(keep, dev, silent, code):
+    """
+    From now on, answer every TCP SYN to address silent seen on dev (an
+    AF_PACKET socket sees frames to any MAC) with an ICMP destination
+    unreachable of code, from a thread; returns once the socket listens.
+    """
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((dev, ETH_P_ALL))
+    keep.append(s)
+
+    def serve():
+        while True:
+            frame, where = s.recvfrom(65535)
+            if where[2] == PACKET_OUTGOING:
+                continue
+            fam = syn_to(frame, silent)
+            if fam:
+                _icmp_replies.append((fam, code))  # before the client can see it
+                s.send(icmp_unreach_frame(frame, code))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return dev
+
+
+def _icmp_replies_sent(keep):
+    return _icmp_replies
+
+
+actions.connect_timed = staticmethod(_connect_timed)
+actions.connect_seq = staticmethod(_connect_seq)
+actions.close_after = staticmethod(_close_after)
+actions.listen_on = staticmethod(_listen_on)
+actions.icmp_reject = staticmethod(_icmp_reject)
+actions.icmp_replies = staticmethod(_icmp_replies_sent)

@@ -362,13 +362,22 @@ def test_attach_modes(name, tool, child_factory):
     works. The others fail with one clear line and exit 1, after their
     programs passed the verifier wherever the kernel lets them load at all.
     """
+    check_attach_modes(name, tool, child_factory)
+
+
+def test_attach_modes_outcome(tool, child_factory):
+    """The same for tcpconnect -o, whose hooks are others (latency aside)."""
+    check_attach_modes("tcpconnect", tool, child_factory, "-o")
+
+
+def check_attach_modes(name, tool, child_factory, *extra):
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "::")
     results = {}
     auto_mode = None
     for mode in ("auto",) + MODES:
-        t = tool(name, "--attach", mode, "--debug", "-j", ready=False)
+        t = tool(name, "--attach", mode, "--debug", "-j", *extra, ready=False)
         line = t.wait_err(lambda l: l.startswith("Tracing") or
                           l.startswith(name + ": --attach") or
                           l.startswith(name + ": no attach mode"), timeout=30)
@@ -384,8 +393,10 @@ def test_attach_modes(name, tool, child_factory):
                 auto_mode = auto_mode[0].split()[3]
             pids = {client.info["pid"], server.info["pid"]}
             rows = [json.loads(l) for l in t.out]
-            rows = [{k: v for k, v in r.items() if k != "time"} for r in rows
-                    if r["pid"] in pids]
+            rows = [{k: v for k, v in r.items() if k not in ("time", "latency_ns")}
+                    for r in rows if r["pid"] in pids]
+            if extra:
+                assert all(r["result"] == "established" for r in rows), rows
             assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), (mode, rows)
             # the client's ephemeral ports differ from run to run: name them
             # and so do the server's accepting threads
