@@ -53,16 +53,29 @@ enum outcome {
 	OC_PENDING, /* still connecting when tracing stopped (userspace only) */
 };
 
+/* Which figures of a struct event_more are known */
+#define HAVE_DUR 0x1   /* dur_ns */
+#define HAVE_DUR2 0x2  /* dur2_ns */
+#define HAVE_BYTES 0x4 /* tx_bytes and rx_bytes */
+
 /*
  * A row with figures beyond bcc's columns, sent only when an option asks
- * for them (e.flags has EVF_MORE).
+ * for them (e.flags has EVF_MORE). The durations:
+ *   tcpconnect -o  dur_ns: from the socket entering SYN_SENT to the outcome
+ *   tcpaccept -q   dur_ns: from ESTABLISHED to accept() returning it (the
+ *                  accept queue); dur2_ns: the handshake (SYN-ACK to ACK)
+ *   tcptracer -l   dur_ns: from the connection's C or A to its X
  */
 struct event_more {
 	struct event e;
-	__u64 dur_ns; /* tcpconnect -o: from the socket entering SYN_SENT to the outcome */
-	__s32 err;    /* tcpconnect -o: the errno of OC_REFUSED, OC_ERROR, OC_FAILED */
-	__u8 outcome; /* enum outcome */
-	__u8 pad[3];
+	__u64 dur_ns;
+	__u64 dur2_ns;
+	__u64 tx_bytes; /* tcptracer -l: data bytes the peer acknowledged */
+	__u64 rx_bytes; /* tcptracer -l: data bytes received */
+	__s32 err;	/* tcpconnect -o: the errno of OC_REFUSED, OC_ERROR, OC_FAILED */
+	__u8 outcome;	/* tcpconnect -o: enum outcome */
+	__u8 have;	/* HAVE_* */
+	__u8 pad[2];
 };
 
 /* tcpconnect -d: the start of a DNS response as a resolver read it */
@@ -103,6 +116,8 @@ struct config {
 	__u8 accept_hooked; /* fentry and kprobe modes: inet_csk_accept has a hook */
 	__u8 no_kernel_btf; /* TCPTOOLS_BTF: the kernel's BTF is not used (no BTF task reads) */
 	__u8 outcome;	    /* tcpconnect -o: a row per attempt once its outcome is known */
+	__u8 queue;	    /* tcpaccept -q: accept-queue wait and handshake */
+	__u8 lifetime;	    /* tcptracer -l: X rows with lifetime and bytes */
 	__u8 connect_exits; /* tcpconnect -o, tracepoint mode: connect(2)'s exit is hooked */
 };
 

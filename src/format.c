@@ -327,6 +327,21 @@ static void put_ms_3(struct out *o, __u64 ns)
 	put_uint_zeros(o, us % 1000, 3);
 }
 
+/* A figure of m (field F_DUR, F_DUR2, F_TX or F_RX), or '-' if unknown */
+static void put_more(struct out *t, enum field field, const struct event_more *m)
+{
+	__u8 need = field == F_DUR ? HAVE_DUR : field == F_DUR2 ? HAVE_DUR2 : HAVE_BYTES;
+
+	if (!m || !(m->have & need))
+		put_char(t, '-');
+	else if (field == F_DUR)
+		put_ms_3(t, m->dur_ns);
+	else if (field == F_DUR2)
+		put_ms_3(t, m->dur2_ns);
+	else
+		put_uint(t, field == F_TX ? m->tx_bytes : m->rx_bytes);
+}
+
 /* The text of column c for e into t (F_TOOL_TEXT is not written here). */
 static void column_text(struct out *t, struct formatter *f, const struct column *c,
 			const struct event *e, __u64 rel)
@@ -377,11 +392,11 @@ static void column_text(struct out *t, struct formatter *f, const struct column 
 	case F_NETNS:
 		put_uint(t, e->netns);
 		break;
-	case F_LATENCY:
-		if (more_of(e) && more_of(e)->outcome)
-			put_ms_3(t, more_of(e)->dur_ns);
-		else
-			put_char(t, '-');
+	case F_DUR:
+	case F_DUR2:
+	case F_TX:
+	case F_RX:
+		put_more(t, c->field, more_of(e));
 		break;
 	case F_RESULT: {
 		char word[48];
@@ -521,17 +536,31 @@ static void put_json_comm(struct out *o, const char *comm)
 	put_bytes(o, text, n);
 }
 
-/* The keys of the figures beyond bcc's: each only with its option */
-static void put_json_more(struct out *o, const struct event_more *m)
+/* ,"key":v */
+static void put_json_uint(struct out *o, const char *key, unsigned long long v)
+{
+	put_literal(o, ",\"");
+	put_bytes(o, key, strlen(key));
+	put_literal(o, "\":");
+	put_uint(o, v);
+}
+
+/*
+ * The keys of the figures beyond bcc's (struct event_more): each only with
+ * its option, and only when it is known.
+ */
+static void put_json_more(struct out *o, const struct formatter *f, const struct event_more *m)
 {
 	char text[48];
 
-	if (!m || !m->outcome)
+	if (!m)
 		return;
-	fmt_result(m->outcome, m->err, text, sizeof(text));
-	put_literal(o, ",\"result\":\"");
-	put_bytes(o, text, strlen(text));
-	put_char(o, '"');
+	if (m->outcome) {
+		fmt_result(m->outcome, m->err, text, sizeof(text));
+		put_literal(o, ",\"result\":\"");
+		put_bytes(o, text, strlen(text));
+		put_char(o, '"');
+	}
 	if (m->err &&
 	    (m->outcome == OC_REFUSED || m->outcome == OC_ERROR || m->outcome == OC_FAILED)) {
 		fmt_errno(m->err, text, sizeof(text));
@@ -539,8 +568,14 @@ static void put_json_more(struct out *o, const struct event_more *m)
 		put_bytes(o, text, strlen(text));
 		put_char(o, '"');
 	}
-	put_literal(o, ",\"latency_ns\":");
-	put_uint(o, m->dur_ns);
+	if ((m->have & HAVE_DUR) && f->dur_key)
+		put_json_uint(o, f->dur_key, m->dur_ns);
+	if ((m->have & HAVE_DUR2) && f->dur2_key)
+		put_json_uint(o, f->dur2_key, m->dur2_ns);
+	if (m->have & HAVE_BYTES) {
+		put_json_uint(o, "tx_bytes", m->tx_bytes);
+		put_json_uint(o, "rx_bytes", m->rx_bytes);
+	}
 }
 
 size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
@@ -576,7 +611,7 @@ size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_tex
 	put_uint(&o, e->rport);
 	put_literal(&o, ",\"netns\":");
 	put_uint(&o, e->netns);
-	put_json_more(&o, more_of(e));
+	put_json_more(&o, f, more_of(e));
 	if (f->tool_text_key && tool_text) {
 		char ex[512];
 		size_t n = json_escape(tool_text, strlen(tool_text), ex, sizeof(ex));

@@ -24,7 +24,10 @@ enum field {
 	F_RPORT,
 	F_NETNS,
 	F_TOOL_TEXT, /* a tool-supplied string (tcpconnect -d QUERY) */
-	F_LATENCY,   /* tcpconnect -o: connect to outcome, ms with 3 decimals */
+	F_DUR,	     /* a row's duration (struct event_more), ms with 3 decimals */
+	F_DUR2,	     /* its second one (tcpaccept -q: the handshake) */
+	F_TX,	     /* tcptracer -l: bytes sent and acknowledged */
+	F_RX,	     /* tcptracer -l: bytes received */
 	F_RESULT,    /* tcpconnect -o: the outcome, a word */
 };
 
@@ -44,6 +47,8 @@ struct formatter {
 	__s64 boot_to_real_ns;	   /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 first_ts;		   /* ts_ns of the first event formatted (0: none yet) */
 	const char *tool_text_key; /* JSON key of F_TOOL_TEXT, NULL if none */
+	const char *dur_key;	   /* JSON key of a row's duration (..._ns), NULL if none */
+	const char *dur2_key;	   /* JSON key of its second one, NULL if none */
 	/* F_TIME_HMS: the text of the last second formatted */
 	bool hms_valid;
 	__s64 hms_secs;

@@ -209,6 +209,8 @@ static bool wanted(const struct prog_entry *e, enum attach_mode m, const struct 
 		return o->outcome;
 	case ROLE_NO_OUTCOME:
 		return !o->outcome;
+	case ROLE_QUEUE:
+		return o->queue;
 	default:
 		return true;
 	}

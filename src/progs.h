@@ -26,6 +26,7 @@ enum prog_role {
 	ROLE_ACCEPT_EXIT_RAW, /* the accept syscall exits on the raw sys_exit one */
 	ROLE_OUTCOME,	      /* tcpconnect -o's hooks: loaded only with -o */
 	ROLE_NO_OUTCOME,      /* a hook -o does without: loaded only without it */
+	ROLE_QUEUE,	      /* tcpaccept -q's hooks: loaded only with -q */
 };
 
 struct prog_entry {

@@ -164,6 +164,7 @@ static int pending_stopped(struct session *s, const struct opts *o)
 		}
 		r->e.flags = EVF_MORE;
 		r->outcome = OC_PENDING;
+		r->have = HAVE_DUR;
 		r->dur_ns = t > r->e.ts_ns ? t - r->e.ts_ns : 0;
 		r->e.ts_ns = t;
 		rc = session_deliver(s, &r->e);

@@ -254,6 +254,7 @@ static __always_inline void outcome_state(enum rd m, const struct sock *sk, int 
 	}
 	now = bpf_ktime_get_boot_ns();
 	r.dur_ns = now - r.e.ts_ns;
+	r.have = HAVE_DUR;
 	r.e.ts_ns = now;
 	r.e.flags &= ~EVF_RST;
 	r.e.lport = sock_lport(sk);
@@ -278,7 +279,7 @@ static __always_inline void outcome_reset(const struct sock *sk)
 static __always_inline void outcome_failed(enum rd m, const struct sock *sk, const void *uaddr,
 					   bool user, int err)
 {
-	struct event_more r = { .outcome = OC_FAILED, .err = err };
+	struct event_more r = { .outcome = OC_FAILED, .err = err, .have = HAVE_DUR };
 	__u16 fam = RD(m, sk, __sk_common.skc_family);
 	__u32 *l = (__u32 *)r.e.laddr, *d = (__u32 *)r.e.raddr;
 	struct sockaddr_in6 sa = {};

@@ -92,6 +92,9 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 		emit(&c.row);
 }
 
+static __always_inline void emit_lifetime(const struct event *x, const struct sock *sk,
+					  __u64 opened, bool active);
+
 /*
  * X for sk if it had a C or an A: by the current task when it is the one
  * closing, else (kernel sockets, destroyed from softirq) by the process its
@@ -116,8 +119,46 @@ static __always_inline void closing(const struct sock *sk, bool by_current)
 	} else {
 		e.ts_ns = bpf_ktime_get_boot_ns();
 	}
+	if (cfg.lifetime) { /* e still holds its C or A's time and type */
+		emit_lifetime(&e, sk, c->row.ts_ns, c->row.type == EV_CONNECT);
+		return;
+	}
 	e.type = EV_CLOSE;
 	emit(&e);
+}
+
+/*
+ * -l: the X row e with the time since its C or A (opened) and the data
+ * bytes the peer acknowledged and that came in, from the kernel's counts
+ * (RFC 4898's), without the SYN and FIN each side's count may hold: an
+ * active open's (acknowledged) SYN, an acknowledged FIN of ours, the
+ * peer's FIN once it came (SOCK_DONE).
+ */
+static __always_inline void emit_lifetime(const struct event *x, const struct sock *sk,
+					  __u64 opened, bool active)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct event_more r = { .have = HAVE_DUR | HAVE_BYTES };
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked), rcvd = BPF_CORE_READ(tp, bytes_received);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	bool fin_in = flags & (1UL << SOCK_DONE);
+
+	__builtin_memcpy(&r.e, x, sizeof(r.e));
+	r.e.type = EV_CLOSE;
+	r.dur_ns = r.e.ts_ns > opened ? r.e.ts_ns - opened : 0;
+	if (active && acked)
+		acked--;
+	/* our FIN acknowledged: FIN_WAIT2, or closed in order after both FINs */
+	if (acked && (state == TCP_FIN_WAIT2 ||
+		      (state == TCP_CLOSE && fin_in && !BPF_CORE_READ(sk, sk_err) &&
+		       BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))))
+		acked--;
+	if (fin_in && rcvd)
+		rcvd--;
+	r.tx_bytes = acked;
+	r.rx_bytes = rcvd;
+	emit_more(&r);
 }
 
 /* the states tcp_close() moves a socket to (tcp_close_state) */
