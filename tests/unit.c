@@ -43,6 +43,7 @@ int main(void)
 	test_json();
 	test_json_comm();
 	test_outcome();
+	test_queue_lifetime();
 	test_count();
 	test_small_buffers();
 	test_opts_good();

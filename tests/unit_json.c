@@ -361,6 +361,8 @@ void test_outcome(void)
 		m.outcome = (__u8)cases[i].outcome;
 		m.err = cases[i].err;
 		m.dur_ns = 1234567;
+		m.have = HAVE_DUR;
+		f.dur_key = tcpconnect_tool.dur_key;
 		fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
 		snprintf(want, sizeof(want), ",\"netns\":4026531840%s}\n", cases[i].json);
 		CHECK(strstr(buf, want) != NULL, "fmt_json -o %s: %s", cases[i].word, quoted(buf));
@@ -383,6 +385,7 @@ void test_outcome(void)
 	m.outcome = OC_ERROR;
 	m.err = ETIMEDOUT;
 	m.dur_ns = 3007118999;
+	m.have = HAVE_DUR;
 	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
 	CHECK_STR(buf,
 		  "23817   curl         4  192.0.2.10       198.51.100.7     443    3007.118 "
@@ -397,4 +400,82 @@ void test_outcome(void)
 	json_event(&m.e); /* no EVF_MORE: no keys */
 	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
 	CHECK(!strstr(buf, "result") && !strstr(buf, "latency"), "no more: %s", quoted(buf));
+}
+
+/* tcpaccept -q and tcptracer -l: their columns and JSON keys, known or not */
+void test_queue_lifetime(void)
+{
+	char buf[LINE_MAX_BYTES];
+	struct event_more m;
+	struct formatter f;
+	struct opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = true;
+	fmt_init(&f);
+	f.boot_to_real_ns = JSON_TIME_OFFSET;
+	f.dur_key = tcpaccept_tool.dur_key;
+	f.dur2_key = tcpaccept_tool.dur2_key;
+	tcpaccept_tool.columns(&f, &o);
+	fmt_header(&f, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "PID     COMM         IP RADDR            RPORT LADDR            LPORT QUEUE(ms) "
+		  "HS(ms)\n",
+		  "tcpaccept -q header");
+	memset(&m, 0, sizeof(m));
+	json_event(&m.e);
+	m.e.type = EV_ACCEPT;
+	m.e.flags = EVF_MORE;
+	m.have = HAVE_DUR | HAVE_DUR2;
+	m.dur_ns = 300237999;
+	m.dur2_ns = 75000;
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 192.0.2.10       41862 300.237   0.075\n") != NULL,
+	      "tcpaccept -q row: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840,\"queue_ns\":300237999,\"handshake_ns\":75000}\n"),
+	      "tcpaccept -q JSON: %s", quoted(buf));
+	m.have = HAVE_DUR; /* no handshake sample */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 300.237   -\n") != NULL, "tcpaccept -q no HS: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"queue_ns\":300237999}\n") && !strstr(buf, "handshake"),
+	      "tcpaccept -q JSON no HS: %s", quoted(buf));
+	m.have = 0; /* queued before the start */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 41862 -         -\n") != NULL, "tcpaccept -q unknown: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL, "tcpaccept -q JSON unknown: %s",
+	      quoted(buf));
+
+	memset(&o, 0, sizeof(o));
+	o.lifetime = true;
+	fmt_init(&f);
+	f.boot_to_real_ns = JSON_TIME_OFFSET;
+	f.dur_key = tcptracer_tool.dur_key;
+	tcptracer_tool.columns(&f, &o);
+	fmt_header(&f, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "T  PID    COMM             IP SADDR            DADDR            SPORT  DPORT  "
+		  "LIFE(ms)   TX         RX\n",
+		  "tcptracer -l header");
+	memset(&m, 0, sizeof(m));
+	json_event(&m.e);
+	m.e.type = EV_CLOSE;
+	m.e.flags = EVF_MORE;
+	m.have = HAVE_DUR | HAVE_BYTES;
+	m.dur_ns = 501883000;
+	m.tx_bytes = 1000;
+	m.rx_bytes = 70000;
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, "443    501.883    1000       70000\n") != NULL, "tcptracer -l X: %s",
+	      quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840,\"duration_ns\":501883000,\"tx_bytes\":1000,"
+			  "\"rx_bytes\":70000}\n"),
+	      "tcptracer -l JSON: %s", quoted(buf));
+	json_event(&m.e); /* a C row: a plain event */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, "443    -          -          -\n") != NULL, "tcptracer -l C: %s",
+	      quoted(buf));
 }
