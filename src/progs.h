@@ -58,4 +58,8 @@ struct prog_entry {
 		X(sk, kprobe_v6_connect, IN_KPROBE, ROLE_HOOK),    \
 		X(sk, kretprobe_v6_connect, IN_KPROBE, ROLE_HOOK)
 
+/* src/bpf/state.bpf.h (every tool): tcp_set_state's hooks, in role r */
+#define STATE_PROGS(X, sk, r) \
+	X(sk, fentry_set_state, IN_FENTRY, r), X(sk, kprobe_set_state, IN_KPROBE, r)
+
 #endif

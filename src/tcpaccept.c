@@ -8,8 +8,7 @@
 /* Which programs load in which attach mode (progs.h) */
 static const struct prog_entry tcpaccept_progs[] = {
 	ACCEPT_PROGS(PROG_ENTRY, tcpaccept_bpf),
-	PROG_ENTRY(tcpaccept_bpf, fentry_set_state, IN_FENTRY, ROLE_QUEUE),
-	PROG_ENTRY(tcpaccept_bpf, kprobe_set_state, IN_KPROBE, ROLE_QUEUE),
+	STATE_PROGS(PROG_ENTRY, tcpaccept_bpf, ROLE_QUEUE),
 	PROG_ENTRY(tcpaccept_bpf, tp_set_state, IN_TRACEPOINT, ROLE_QUEUE),
 };
 

@@ -6,6 +6,7 @@
  */
 #include "core.bpf.h"
 #include "accept.bpf.h"
+#include "state.bpf.h"
 
 static __always_inline void accept_queued(enum rd m, const struct sock *sk);
 
@@ -54,8 +55,9 @@ static __always_inline __u32 port_pair(__u16 local, __u16 remote)
 	return (__u32)local << 16 | remote;
 }
 
-static __always_inline void queue_state(enum rd m, const struct sock *sk, int oldstate,
-					int newstate)
+/* -q: a state change (state.bpf.h; tp_set_state below in tracepoint mode) */
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
+					 int newstate)
 {
 	struct queued q = {};
 	__u64 key = sk_key(sk);
@@ -96,24 +98,10 @@ static __always_inline void accept_queued(enum rd m, const struct sock *sk)
 	emit_more(&r);
 }
 
-SEC("fentry/tcp_set_state")
-int BPF_PROG(fentry_set_state, struct sock *sk, int state)
-{
-	queue_state(RD_BTF, sk, sk->__sk_common.skc_state, state);
-	return 0;
-}
-
-SEC("kprobe/tcp_set_state")
-int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
-{
-	queue_state(RD_PROBE, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
-	return 0;
-}
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	if (sk->sk_protocol == IPPROTO_TCP)
-		queue_state(RD_BTF, sk, oldstate, newstate);
+		on_set_state(RD_BTF, sk, oldstate, newstate);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 #include "syscall.bpf.h"
+#include "state.bpf.h"
 
 /* Connects between their start and their report, by socket (full: a loss). */
 struct {
@@ -134,15 +135,12 @@ static __always_inline void finish_pending(const struct sock *sk, bool closing)
 	connect_done(&e, sk);
 }
 
-static __always_inline void outcome_state(enum rd m, const struct sock *sk, int oldstate,
-					  int newstate);
-
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
 	if (cfg.outcome) {
 		if (sk->sk_protocol == IPPROTO_TCP)
-			outcome_state(RD_BTF, sk, oldstate, newstate);
+			on_set_state(RD_BTF, sk, oldstate, newstate);
 		return 0;
 	}
 	/* most state changes of a connection concern neither: leave at once */
@@ -213,8 +211,9 @@ struct {
 	__type(value, __u64); /* sk_key() */
 } reported_by_tid SEC(".maps");
 
-static __always_inline void outcome_state(enum rd m, const struct sock *sk, int oldstate,
-					  int newstate)
+/* -o: a state change (state.bpf.h; tp_set_state above in tracepoint mode) */
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
+					 int newstate)
 {
 	struct event_more r = {};
 	__u64 key = sk_key(sk), now;
@@ -344,24 +343,10 @@ static __always_inline void outcome_connect_return(enum rd m, struct sock *sk, i
 		outcome_port(sk);
 }
 
-SEC("fentry/tcp_set_state")
-int BPF_PROG(fentry_set_state, struct sock *sk, int state)
-{
-	outcome_state(RD_BTF, sk, sk->__sk_common.skc_state, state);
-	return 0;
-}
-
 SEC("fentry/tcp_reset")
 int BPF_PROG(fentry_reset, struct sock *sk)
 {
 	outcome_reset(sk);
-	return 0;
-}
-
-SEC("kprobe/tcp_set_state")
-int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
-{
-	outcome_state(RD_PROBE, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
  * The logic is in four inline bodies; each attach mode only calls them:
  *   connect start  tcp_v4/v6_connect returning 0 (connect.bpf.h), or
  *                  CLOSE->SYN_SENT: the caller
- *   state change   tcp_set_state, or sock:inet_sock_set_state:
+ *   state change   tcp_set_state (state.bpf.h), or sock:inet_sock_set_state:
  *                  SYN_SENT->ESTABLISHED sends C with the caller's identity
  *   accept         accept.bpf.h: A, in the accepting process
  *   close          tcp_close entry; in tracepoint mode a state change made
@@ -20,6 +20,7 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 #include "accept.bpf.h"
+#include "state.bpf.h"
 /*
  * A connection of this tool's, from its connect's start or its accept until
  * its X: one map entry all its life, filled in place (a hash update and
@@ -61,7 +62,7 @@ static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret
  * established (a refused or timed-out connect leaves nothing behind).
  * State changes of one socket do not race: its lock orders them.
  */
-static __always_inline void state_change(enum rd m, const struct sock *sk, int oldstate,
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
 					 int newstate)
 {
 	__u64 key = sk_key(sk);
@@ -209,13 +210,6 @@ static __always_inline bool releasing(const struct sock *sk)
 
 /* ---- fentry mode ---- */
 
-SEC("fentry/tcp_set_state")
-int BPF_PROG(fentry_set_state, struct sock *sk, int state)
-{
-	state_change(RD_BTF, sk, sk->__sk_common.skc_state, state);
-	return 0;
-}
-
 SEC("fentry/tcp_close")
 int BPF_PROG(fentry_close, struct sock *sk)
 {
@@ -224,13 +218,6 @@ int BPF_PROG(fentry_close, struct sock *sk)
 }
 
 /* ---- kprobe mode ---- */
-
-SEC("kprobe/tcp_set_state")
-int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
-{
-	state_change(RD_PROBE, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
-	return 0;
-}
 
 SEC("kprobe/tcp_close")
 int BPF_KPROBE(kprobe_close, struct sock *sk)
@@ -249,7 +236,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
 		connect_start(RD_BTF, sk);
 	else
-		state_change(RD_BTF, sk, oldstate, newstate);
+		on_set_state(RD_BTF, sk, oldstate, newstate);
 	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
 	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && releasing(sk))
 		closing(sk, true);
