@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* tcpconnect: trace active TCP connections (connect attempts). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -43,38 +44,66 @@ static int by_count_desc(const void *a, const void *b)
 	return memcmp(&x->key, &y->key, sizeof(x->key));
 }
 
+#define NO_KEY ((size_t)-1)
+
+/*
+ * The entries of BPF map fd (keys of key_size bytes, at most 64) into *out,
+ * an array of *n records of rec bytes, zeroed, each with its key at key_at
+ * (NO_KEY: not kept) and its value at val_at; read while no program
+ * changes the map (*out NULL for an empty one). 0, or 1 after a line
+ * naming what when memory ran out.
+ */
+static int map_entries(int fd, size_t key_size, size_t rec, size_t key_at, size_t val_at,
+		       const char *what, void *out, size_t *n)
+{
+	unsigned char key[64], *prev = NULL;
+	unsigned char *all = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		unsigned char *r;
+
+		prev = key;
+		if (*n == cap) {
+			unsigned char *more = realloc(all, (cap = cap ? 2 * cap : 64) * rec);
+
+			if (!more) {
+				fprintf(stderr, "%s: cannot hold %s in memory (%zu entries: %s)\n",
+					tcpconnect_tool.name, what, cap, strerror(errno));
+				free(all);
+				*n = 0;
+				*(void **)out = NULL;
+				return 1;
+			}
+			all = more;
+		}
+		r = all + *n * rec;
+		memset(r, 0, rec);
+		if (key_at != NO_KEY)
+			memcpy(r + key_at, key, key_size);
+		if (bpf_map_lookup_elem(fd, key, r + val_at) == 0)
+			(*n)++;
+	}
+	*(void **)out = all;
+	return 0;
+}
+
 /*
  * -c: read the kernel's counts once, sorted, highest first. The programs are
  * detached by now: the table is a snapshot. 0, or 1 after an error line.
  */
 static int print_counts(const char *tool, struct bpf_map *map, bool json, bool outcome)
 {
-	struct counted *all = NULL;
-	struct count_key key, *prev = NULL;
-	size_t n = 0, cap = 0, i;
-	int fd = bpf_map__fd(map), err = 0;
+	struct counted *all;
+	size_t n, i;
 	char line[LINE_MAX_BYTES];
+	int err = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
-		if (n == cap) {
-			struct counted *more =
-				realloc(all, (cap = cap ? 2 * cap : 256) * sizeof(*all));
-
-			if (!more) {
-				fprintf(stderr,
-					"%s: cannot hold the count table in memory (%zu entries: "
-					"%s)\n",
-					tool, cap, strerror(errno));
-				free(all);
-				return 1;
-			}
-			all = more;
-		}
-		all[n].key = key;
-		if (bpf_map_lookup_elem(fd, &key, &all[n].n) == 0)
-			n++;
-		prev = &all[n ? n - 1 : 0].key;
-	}
+	if (map_entries(bpf_map__fd(map), sizeof(struct count_key), sizeof(*all),
+			offsetof(struct counted, key), offsetof(struct counted, n),
+			"the count table", &all, &n))
+		return 1;
 	if (n)
 		qsort(all, n, sizeof(*all), by_count_desc);
 	if (!json && fputs((fmt_count_header(outcome, line, sizeof(line)), line), stdout) == EOF)
@@ -124,33 +153,15 @@ static void count_pending(struct bpf_map *counts, const struct event *e)
 static int pending_stopped(struct session *s, const struct opts *o)
 {
 	struct tcpconnect_bpf *skel = session_skel(s);
-	int fd = bpf_map__fd(skel->maps.pending), rc = 0;
-	struct event_more *all = NULL;
-	size_t n = 0, cap = 0, i;
+	struct event_more *all;
 	struct timespec now;
-	__u64 key, *prev = NULL;
+	size_t n, i;
+	int rc = 0;
 
+	if (map_entries(bpf_map__fd(skel->maps.pending), sizeof(__u64), sizeof(*all), NO_KEY,
+			offsetof(struct event_more, e), "the pending attempts", &all, &n))
+		return 1;
 	clock_gettime(CLOCK_BOOTTIME, &now);
-	while (bpf_map_get_next_key(fd, prev, &key) == 0) {
-		prev = &key;
-		if (n == cap) {
-			struct event_more *more =
-				realloc(all, (cap = cap ? 2 * cap : 64) * sizeof(*all));
-
-			if (!more) {
-				fprintf(stderr,
-					"%s: cannot hold the pending attempts in memory (%zu: "
-					"%s)\n",
-					tcpconnect_tool.name, cap, strerror(errno));
-				free(all);
-				return 1;
-			}
-			all = more;
-		}
-		memset(&all[n], 0, sizeof(all[n]));
-		if (bpf_map_lookup_elem(fd, &key, &all[n].e) == 0)
-			n++;
-	}
 	if (n)
 		qsort(all, n, sizeof(*all), by_start);
 	for (i = 0; i < n && !rc; i++) {
