@@ -8,9 +8,7 @@ aborted, pending) or whose SYNs a responder there answers with crafted
 ICMP errors (unreach-*).
 """
 import errno
-import itertools
 import json
-import os
 import re
 import socket
 import subprocess
@@ -18,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import table_rows
+from conftest import Netns, table_rows
 from test_tcpconnect import CASES, expect_row, mapped, norm, rows_of, wait_rows
 from test_tcpconnect import HEADER as PLAIN
 from test_tcpconnect_dns import check_query, dns_server, listeners, resolver_child  # noqa: F401
@@ -109,36 +107,7 @@ def stop_timed(t):
 
 
 # ---------------------------------------------------------------- namespaces
-
-_nets = itertools.count()
-
-
-def sh(*cmd):
-    res = subprocess.run(cmd, capture_output=True, text=True)
-    assert res.returncode == 0, "%s: %s" % (" ".join(cmd), res.stderr.strip())
-    return res.stdout
-
-
-def ns_write(name, key, value):
-    """Write value to /proc/sys/KEY as seen inside network namespace name."""
-    sh("nsenter", "--net=/run/netns/" + name, "sh", "-c", 'echo "$0" > "$1"', str(value),
-       "/proc/sys/" + key)
-
-
-class Netns:
-    """A network namespace of the test's own ("ip netns add"), lo up; deleted after."""
-
-    def __init__(self, role):
-        self.name = "tcpto-%d-%d-%s" % (os.getpid(), next(_nets), role)
-        sh("ip", "netns", "add", self.name)
-        self.path = "/run/netns/" + self.name
-        sh("ip", "-n", self.name, "link", "set", "lo", "up")
-
-    def sysctl(self, key, value):
-        ns_write(self.name, key, value)
-
-    def delete(self):
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+# (Netns, VethNet and the veth_net fixture are in conftest.py)
 
 
 @pytest.fixture
@@ -147,61 +116,6 @@ def lone_netns(child_factory):
     ns = Netns("lone")
     yield ns
     ns.delete()
-
-
-class VethNet:
-    """
-    Two network namespaces, client and peer, joined by a veth pair:
-    client .1 (CDEV), peer .2 (PDEV), in 198.18.0.0/24 and fd00:7463::/64.
-    SILENT (.99, ::99) is a permanent neighbour of the client with a MAC
-    nobody has: its SYNs reach the peer's veth end, and the peer's kernel
-    drops them (not its MAC). Nothing answers unless a test makes it.
-    """
-    CDEV, PDEV = "tcpto0", "tcpto1"
-    client_addr = {4: "198.18.0.1", 6: "fd00:7463::1"}
-    peer_addr = {4: "198.18.0.2", 6: "fd00:7463::2"}
-    silent = {4: "198.18.0.99", 6: "fd00:7463::99"}
-    NOBODY_MAC = "02:00:00:00:00:99"
-
-    def __init__(self):
-        self.client = Netns("c")
-        try:
-            self.peer = Netns("p")
-            c, p = self.client.name, self.peer.name
-            res = subprocess.run(["ip", "-n", c, "link", "add", self.CDEV, "type", "veth",
-                                  "peer", "name", self.PDEV, "netns", p],
-                                 capture_output=True, text=True)
-            if res.returncode != 0 and "unknown device type" in res.stderr.lower():
-                pytest.skip("this kernel has no veth links (CONFIG_VETH)")
-            assert res.returncode == 0, "ip link add veth: " + res.stderr.strip()
-            for ns, dev, addrs in ((c, self.CDEV, self.client_addr),
-                                   (p, self.PDEV, self.peer_addr)):
-                sh("ip", "-n", ns, "addr", "add", addrs[4] + "/24", "dev", dev)
-                sh("ip", "-n", ns, "addr", "add", addrs[6] + "/64", "dev", dev, "nodad")
-                sh("ip", "-n", ns, "link", "set", dev, "up")
-            for fam in (4, 6):
-                sh("ip", "-n", c, "-%d" % fam, "neigh", "add", self.silent[fam], "lladdr",
-                   self.NOBODY_MAC, "dev", self.CDEV, "nud", "permanent")
-            end = time.monotonic() + 10
-            while not all("LOWER_UP" in sh("ip", "-n", ns, "-o", "link", "show", "dev", d)
-                          for ns, d in ((c, self.CDEV), (p, self.PDEV))):
-                assert time.monotonic() < end, "the veth pair did not come up"
-                time.sleep(0.02)
-        except BaseException:
-            self.delete()
-            raise
-
-    def delete(self):
-        self.client.delete()
-        if hasattr(self, "peer"):
-            self.peer.delete()
-
-
-@pytest.fixture
-def veth_net(child_factory):
-    net = VethNet()
-    yield net
-    net.delete()
 
 
 # ---------------------------------------------------------------- loopback
