@@ -138,11 +138,6 @@ static __always_inline void finish_pending(const struct sock *sk, bool closing)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 {
-	if (cfg.outcome) {
-		if (sk->sk_protocol == IPPROTO_TCP)
-			on_set_state(RD_BTF, sk, oldstate, newstate);
-		return 0;
-	}
 	/* most state changes of a connection concern neither: leave at once */
 	if (oldstate == TCP_SYN_SENT) {
 		finish_pending(sk, newstate == TCP_CLOSE);
@@ -157,10 +152,15 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
+static __always_inline void outcome_port(const struct sock *sk);
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tp_retransmit, const struct sock *sk)
 {
-	finish_pending(sk, false);
+	if (cfg.outcome) /* a blocking connect's port, for its row if it is still pending at exit */
+		outcome_port(sk);
+	else
+		finish_pending(sk, false);
 	return 0;
 }
 
@@ -211,7 +211,7 @@ struct {
 	__type(value, __u64); /* sk_key() */
 } reported_by_tid SEC(".maps");
 
-/* -o: a state change (state.bpf.h; tp_set_state above in tracepoint mode) */
+/* -o: a state change (state.bpf.h; tp_outcome_state below in tracepoint mode) */
 static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
 					 int newstate)
 {
@@ -357,7 +357,18 @@ int BPF_KPROBE(kprobe_reset, struct sock *sk)
 	return 0;
 }
 
-/* tracepoint mode: the state changes are tp_set_state's, above */
+/*
+ * tracepoint mode: a program of its own, so that tp_set_state without -o
+ * stays as short as it was (a branch in it for -o cost it 8%: its early
+ * exit went far)
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_outcome_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol == IPPROTO_TCP)
+		on_set_state(RD_BTF, sk, oldstate, newstate);
+	return 0;
+}
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tp_reset, const struct sock *sk)
@@ -369,8 +380,9 @@ int BPF_PROG(tp_reset, const struct sock *sk)
 /*
  * connect(2) returned: a failure the state changes did not report (none
  * happened: no route; or the socket closed before its SYN: no local port),
- * or the local port of an attempt under way. Errors that are no new attempt
- * (already connecting or connected, interrupted) are left.
+ * or (EINPROGRESS) the local port of an attempt under way. A success has
+ * been reported by then, and errors that are no new attempt (already
+ * connecting or connected, interrupted) are left.
  */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
@@ -380,7 +392,7 @@ int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
 	__u32 tid;
 
 	/* every syscall of the machine passes here: leave at once */
-	if (SYSCALL_NR(regs) != cfg.nr_connect || COMPAT_TASK())
+	if (SYSCALL_NR(regs) != cfg.nr_connect || ret == 0 || COMPAT_TASK())
 		return 0;
 	if (ret == -EALREADY || ret == -EISCONN || ret == -EINTR ||
 	    (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK))
@@ -388,7 +400,7 @@ int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
 	sk = fd_sock(SYSCALL_ARG0(regs));
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
-	if (ret == 0 || ret == -EINPROGRESS) {
+	if (ret == -EINPROGRESS) {
 		outcome_port(sk);
 		return 0;
 	}
