@@ -16,6 +16,11 @@ in which that factor cancels out.
   BENCH_SECONDS  seconds of each storm (default 3)
   BENCH_PAIRS    rounds per tool, made even (default 12)
   BENCH_ATTACH   the attach mode passed to both copies (default: their auto)
+  BENCH_STORM    cycle (default: connect, accept, close) or refused (connects
+                 to a closed port)
+  BENCH_FLAGS    options of the new copy only: the cost of an option, with
+                 OLD_BUILD this tree's build (bench/against build tcpconnect
+                 with BENCH_FLAGS=-o: tcpconnect -o against tcpconnect)
 """
 import os
 import statistics
@@ -27,9 +32,9 @@ from . import machine, measure
 from .config import READY_TIMEOUT, STORM, STORM_CPU, TOOL_CPU, TOOLS, tool_path
 
 
-def start(path, attach):
+def start(path, attach, flags=()):
     """The tool at path, ready (its "Tracing" line) on TOOL_CPU, or exit."""
-    cmd = [path] + (["--attach", attach] if attach else [])
+    cmd = [path] + (["--attach", attach] if attach else []) + list(flags)
     p = measure.spawn(cmd, cpu=TOOL_CPU, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     ready = threading.Event()
     said = []
@@ -62,19 +67,19 @@ def ns_per_conn(before, after, made):
     return sum(after[i].ns - before.get(i, (0, 0))[0] for i in after) / made
 
 
-def round_(tool, builds, order, seconds, attach):
+def round_(tool, builds, order, seconds, attach, storm_mode, flags):
     """{label: BPF ns/conn} of one storm traced by both copies, attached in order."""
-    procs = {label: start(builds[label], attach) for label in order}
+    procs = {label: start(builds[label], attach, flags if label == "new" else ())
+             for label in order}
     try:
         before = {label: measure.prog_stats(p.pid) for label, p in procs.items()}
-        storm = measure.run_storm(["--family", "4", "--mode", "cycle"], seconds, os.devnull,
+        storm = measure.run_storm(["--family", "4", "--mode", storm_mode], seconds, os.devnull,
                                   STORM_CPU)
         after = {label: measure.prog_stats(p.pid) for label, p in procs.items()}
     finally:
         for p in procs.values():
             stop(p)
-    return {label: ns_per_conn(before[label], after[label], storm.connections)
-            for label in order}
+    return {label: ns_per_conn(before[label], after[label], storm.made) for label in order}
 
 
 def main():
@@ -86,6 +91,10 @@ def main():
     seconds = float(os.environ.get("BENCH_SECONDS") or 3)
     rounds = max(2, int(os.environ.get("BENCH_PAIRS") or 12) // 2 * 2)
     attach = os.environ.get("BENCH_ATTACH") or None
+    storm_mode = os.environ.get("BENCH_STORM") or "cycle"
+    flags = (os.environ.get("BENCH_FLAGS") or "").split()
+    if storm_mode not in ("cycle", "refused"):
+        sys.exit("bench/against: BENCH_STORM is cycle or refused, not %r" % storm_mode)
     for t in tools:
         for path in (os.path.join(old_build, t), tool_path(t)):
             if t not in TOOLS or not os.access(path, os.X_OK):
@@ -102,7 +111,8 @@ def main():
             runs = []
             for r in range(rounds):
                 order = ("new", "old") if r % 2 == 0 else ("old", "new")
-                runs.append((order[0], round_(t, builds, order, seconds, attach)))
+                runs.append((order[0], round_(t, builds, order, seconds, attach, storm_mode,
+                                              flags)))
                 print("  %s round %d/%d, %s first: old %.0f, new %.0f ns/conn" % (
                     t, r + 1, rounds, order[0], runs[-1][1]["old"], runs[-1][1]["new"]),
                     file=sys.stderr, flush=True)

@@ -51,6 +51,9 @@ def our_cases():
         cases.append(ours("v6 cycle", tool, ["-j"], "pipe"))
     cases.append(ours("v4 refused", "tcpconnect", [], "file"))
     cases.append(ours("v4 refused", "tcpconnect", ["-j"], "pipe"))
+    # options beside the tool without them, on the same storms
+    cases.append(ours("v4 cycle", "tcpconnect", ["-o"], "file"))
+    cases.append(ours("v4 refused", "tcpconnect", ["-o"], "file"))
     for tool in TOOLS:
         cases.append(ours("v4 concurrent", tool, ["-j"], "pipe"))
     return cases

@@ -20,6 +20,10 @@ static void tcpconnect_columns(struct formatter *f, const struct opts *o)
 		fmt_add(f, "LPORT", 6, 0, F_LPORT);
 	fmt_add(f, "DADDR", 16, 0, F_RADDR);
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
+	if (o->outcome) {
+		fmt_add(f, "LAT(ms)", 8, 0, F_DUR);
+		fmt_add(f, "RESULT", 12, 0, F_RESULT);
+	}
 	if (o->dns)
 		fmt_add(f, "QUERY", 0, 0, F_TOOL_TEXT);
 }
@@ -29,7 +33,7 @@ const struct tool_desc tcpconnect_tool = {
 	.summary = "Trace active TCP connections: one row per connect attempt.",
 	.banner = "Tracing connect ... Hit Ctrl-C to end",
 	.port_what = "destination",
-	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT | TF_DNS,
+	.flags = TF_PORT | TF_LPORT | TF_PRINT_UID | TF_UID | TF_COUNT | TF_DNS | TF_OUTCOME,
 	.examples = "  tcpconnect              # trace every TCP connect\n"
 		    "  tcpconnect -t -U        # add timestamps and user IDs\n"
 		    "  tcpconnect -P 80,443    # only connects to ports 80 and 443\n"
@@ -37,10 +41,13 @@ const struct tool_desc tcpconnect_tool = {
 		    "  tcpconnect -u 1000 -6   # only UID 1000, IPv6 only\n"
 		    "  tcpconnect -c           # count connects, print a table at exit\n"
 		    "  tcpconnect -d           # with the DNS name that was looked up\n"
+		    "  tcpconnect -o           # how each attempt went, and how long it took\n"
+		    "  tcpconnect -o -c        # count attempts per destination and result\n"
 		    "  tcpconnect -j | jq .    # JSON lines\n"
 		    "  tcpconnect --cgroupmap /sys/fs/bpf/cgmap  # cgroups in a pinned map\n",
 	.columns = tcpconnect_columns,
 	.tool_text_key = "query",
+	.dur_key = "latency_ns",
 };
 
 static void tcpaccept_columns(struct formatter *f, const struct opts *o)
@@ -56,6 +63,10 @@ static void tcpaccept_columns(struct formatter *f, const struct opts *o)
 	fmt_add(f, "RPORT", 5, 0, F_RPORT);
 	fmt_add(f, "LADDR", 16, 0, F_LADDR);
 	fmt_add(f, "LPORT", 5, 0, F_LPORT);
+	if (o->queue) {
+		fmt_add(f, "QUEUE(ms)", 9, 0, F_DUR);
+		fmt_add(f, "HS(ms)", 8, 0, F_DUR2);
+	}
 }
 
 const struct tool_desc tcpaccept_tool = {
@@ -63,16 +74,19 @@ const struct tool_desc tcpaccept_tool = {
 	.summary = "Trace passive TCP connections: one row per accepted connection.",
 	.banner = "Tracing TCP accepts ... Hit Ctrl-C to end",
 	.port_what = "local",
-	.flags = TF_PORT | TF_TIME,
+	.flags = TF_PORT | TF_TIME | TF_QUEUE,
 	.examples =
 		"  tcpaccept               # trace every TCP accept\n"
 		"  tcpaccept -T -t         # add wall-clock time and timestamps\n"
 		"  tcpaccept -P 80,443     # only connections to local ports 80 and 443\n"
 		"  tcpaccept -p 181        # only PID 181\n"
 		"  tcpaccept -6            # IPv6 sockets only\n"
+		"  tcpaccept -q            # how long each waited in the accept queue\n"
 		"  tcpaccept -j | jq .     # JSON lines\n"
 		"  tcpaccept --mntnsmap /sys/fs/bpf/mntns  # mount namespaces in a pinned map\n",
 	.columns = tcpaccept_columns,
+	.dur_key = "queue_ns",
+	.dur2_key = "handshake_ns",
 };
 
 static void tcptracer_columns(struct formatter *f, const struct opts *o)
@@ -95,6 +109,11 @@ static void tcptracer_columns(struct formatter *f, const struct opts *o)
 	fmt_add(f, "DPORT", 6, 0, F_RPORT);
 	if (o->verbose && !o->cfg.netns)
 		fmt_add(f, "NETNS", 8, 0, F_NETNS);
+	if (o->lifetime) {
+		fmt_add(f, "LIFE(ms)", 10, 0, F_DUR);
+		fmt_add(f, "TX", 10, 0, F_TX);
+		fmt_add(f, "RX", 10, 0, F_RX);
+	}
 }
 
 const struct tool_desc tcptracer_tool = {
@@ -103,13 +122,15 @@ const struct tool_desc tcptracer_tool = {
 		   "and close (X), one row each.",
 	.banner = "Tracing TCP established connections. Ctrl-C to end.",
 	.port_what = "",
-	.flags = TF_NETNS | TF_VERBOSE,
+	.flags = TF_NETNS | TF_VERBOSE | TF_LIFETIME,
 	.examples = "  tcptracer               # trace connects, accepts and closes\n"
 		    "  tcptracer -v            # long type names and a NETNS column\n"
 		    "  tcptracer -t            # add timestamps (-v -t: nanoseconds)\n"
 		    "  tcptracer -p 181        # only PID 181\n"
 		    "  tcptracer -N 4026531840 # only this network namespace\n"
 		    "  tcptracer -4            # IPv4 sockets only\n"
+		    "  tcptracer -l            # X rows with each connection's lifetime and bytes\n"
 		    "  tcptracer -j | jq .     # JSON lines\n",
 	.columns = tcptracer_columns,
+	.dur_key = "duration_ns",
 };

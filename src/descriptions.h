@@ -20,6 +20,8 @@ struct tool_desc {
 	/* the table columns for the options given */
 	void (*columns)(struct formatter *f, const struct opts *o);
 	const char *tool_text_key; /* JSON key of an F_TOOL_TEXT column, if any */
+	const char *dur_key;	   /* JSON key of a row's duration (F_DUR), if any */
+	const char *dur2_key;	   /* JSON key of its second one (F_DUR2), if any */
 };
 
 extern const struct tool_desc tcpconnect_tool;

@@ -6,7 +6,9 @@
  * (a cache; that text also depends on the local time zone). None does I/O:
  * each writes into the caller's buffer.
  */
+#define _GNU_SOURCE /* strerrorname_np */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -261,6 +263,85 @@ static void put_seconds_3(struct out *o, __u64 ns)
 	put_uint_zeros(o, ms % 1000, 3);
 }
 
+void fmt_errno(int err, char *buf, size_t size)
+{
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "%d", err);
+}
+
+void fmt_result(int outcome, int err, char *buf, size_t size)
+{
+	static const char *const words[] = {
+		[OC_ESTABLISHED] = "established",
+		[OC_REFUSED] = "refused",
+		[OC_ABORTED] = "aborted",
+		[OC_PENDING] = "pending",
+	};
+	/* what the socket's error after the SYN says */
+	static const struct {
+		int err;
+		const char *word;
+	} errors[] = {
+		{ ETIMEDOUT, "timeout" },	  { ENETUNREACH, "unreach-net" },
+		{ EHOSTUNREACH, "unreach-host" }, { ECONNREFUSED, "unreach-port" },
+		{ EACCES, "unreach-admin" },	  { EPERM, "unreach-admin" },
+	};
+	char name[32];
+	size_t i;
+
+	if (outcome == OC_ERROR) {
+		for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+			if (errors[i].err == err) {
+				snprintf(buf, size, "%s", errors[i].word);
+				return;
+			}
+	}
+	if (outcome == OC_ERROR || outcome == OC_FAILED) {
+		fmt_errno(err, name, sizeof(name));
+		snprintf(buf, size, "%s:%s", outcome == OC_ERROR ? "error" : "failed", name);
+	} else if (outcome > 0 && (size_t)outcome < sizeof(words) / sizeof(words[0]) &&
+		   words[outcome]) {
+		snprintf(buf, size, "%s", words[outcome]);
+	} else {
+		snprintf(buf, size, "-");
+	}
+}
+
+/* The figures beyond bcc's of e, or NULL (it has none). */
+static const struct event_more *more_of(const struct event *e)
+{
+	return e->flags & EVF_MORE ? (const struct event_more *)e : NULL;
+}
+
+/* ns as milliseconds with 3 decimals (microseconds), cut, not rounded */
+static void put_ms_3(struct out *o, __u64 ns)
+{
+	__u64 us = ns / 1000;
+
+	put_uint(o, us / 1000);
+	put_char(o, '.');
+	put_uint_zeros(o, us % 1000, 3);
+}
+
+/* A figure of m (field F_DUR, F_DUR2, F_TX or F_RX), or '-' if unknown */
+static void put_more(struct out *t, enum field field, const struct event_more *m)
+{
+	__u8 need = field == F_DUR ? HAVE_DUR : field == F_DUR2 ? HAVE_DUR2 : HAVE_BYTES;
+
+	if (!m || !(m->have & need))
+		put_char(t, '-');
+	else if (field == F_DUR)
+		put_ms_3(t, m->dur_ns);
+	else if (field == F_DUR2)
+		put_ms_3(t, m->dur2_ns);
+	else
+		put_uint(t, field == F_TX ? m->tx_bytes : m->rx_bytes);
+}
+
 /* The text of column c for e into t (F_TOOL_TEXT is not written here). */
 static void column_text(struct out *t, struct formatter *f, const struct column *c,
 			const struct event *e, __u64 rel)
@@ -311,6 +392,20 @@ static void column_text(struct out *t, struct formatter *f, const struct column 
 	case F_NETNS:
 		put_uint(t, e->netns);
 		break;
+	case F_DUR:
+	case F_DUR2:
+	case F_TX:
+	case F_RX:
+		put_more(t, c->field, more_of(e));
+		break;
+	case F_RESULT: {
+		char word[48];
+
+		fmt_result(more_of(e) ? more_of(e)->outcome : OC_NONE,
+			   more_of(e) ? more_of(e)->err : 0, word, sizeof(word));
+		put_bytes(t, word, strlen(word));
+		break;
+	}
 	case F_TOOL_TEXT:
 		break;
 	}
@@ -441,6 +536,48 @@ static void put_json_comm(struct out *o, const char *comm)
 	put_bytes(o, text, n);
 }
 
+/* ,"key":v */
+static void put_json_uint(struct out *o, const char *key, unsigned long long v)
+{
+	put_literal(o, ",\"");
+	put_bytes(o, key, strlen(key));
+	put_literal(o, "\":");
+	put_uint(o, v);
+}
+
+/*
+ * The keys of the figures beyond bcc's (struct event_more): each only with
+ * its option, and only when it is known.
+ */
+static void put_json_more(struct out *o, const struct formatter *f, const struct event_more *m)
+{
+	char text[48];
+
+	if (!m)
+		return;
+	if (m->outcome) {
+		fmt_result(m->outcome, m->err, text, sizeof(text));
+		put_literal(o, ",\"result\":\"");
+		put_bytes(o, text, strlen(text));
+		put_char(o, '"');
+	}
+	if (m->err &&
+	    (m->outcome == OC_REFUSED || m->outcome == OC_ERROR || m->outcome == OC_FAILED)) {
+		fmt_errno(m->err, text, sizeof(text));
+		put_literal(o, ",\"error\":\"");
+		put_bytes(o, text, strlen(text));
+		put_char(o, '"');
+	}
+	if ((m->have & HAVE_DUR) && f->dur_key)
+		put_json_uint(o, f->dur_key, m->dur_ns);
+	if ((m->have & HAVE_DUR2) && f->dur2_key)
+		put_json_uint(o, f->dur2_key, m->dur2_ns);
+	if (m->have & HAVE_BYTES) {
+		put_json_uint(o, "tx_bytes", m->tx_bytes);
+		put_json_uint(o, "rx_bytes", m->rx_bytes);
+	}
+}
+
 size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 		size_t size)
 {
@@ -474,6 +611,7 @@ size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_tex
 	put_uint(&o, e->rport);
 	put_literal(&o, ",\"netns\":");
 	put_uint(&o, e->netns);
+	put_json_more(&o, f, more_of(e));
 	if (f->tool_text_key && tool_text) {
 		char ex[512];
 		size_t n = json_escape(tool_text, strlen(tool_text), ex, sizeof(ex));
@@ -488,33 +626,48 @@ size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_tex
 	return end_line(&o);
 }
 
-size_t fmt_count_header(char *buf, size_t size)
+#define COUNT_RESULT_WIDTH 16
+
+size_t fmt_count_header(bool outcome, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
 
-	put(&o, "%-25s %-25s %-20s %s", "LADDR", "RADDR", "RPORT", "CONNECTS");
+	put(&o, "%-25s %-25s %-20s ", "LADDR", "RADDR", "RPORT");
+	if (outcome)
+		put(&o, "%-*s ", COUNT_RESULT_WIDTH, "RESULT");
+	put(&o, "CONNECTS");
 	return end_line(&o);
 }
 
 size_t fmt_count_row(const struct count_key *k, __u64 n, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
-	char l[48], r[48];
+	char l[48], r[48], word[48];
 
 	fmt_addr(k->family, k->laddr, false, l, sizeof(l));
 	fmt_addr(k->family, k->raddr, false, r, sizeof(r));
-	put(&o, "%-25s %-25s %-20u %llu", l, r, k->rport, (unsigned long long)n);
+	put(&o, "%-25s %-25s %-20u ", l, r, k->rport);
+	if (k->outcome) { /* -o */
+		fmt_result(k->outcome, k->err, word, sizeof(word));
+		put(&o, "%-*s ", COUNT_RESULT_WIDTH, word);
+	}
+	put(&o, "%llu", (unsigned long long)n);
 	return end_line(&o);
 }
 
 size_t fmt_count_json(const struct count_key *k, __u64 n, char *buf, size_t size)
 {
 	struct out o = { buf, size, 0 };
-	char l[48], r[48];
+	char l[48], r[48], word[48];
 
 	fmt_addr(k->family, k->laddr, false, l, sizeof(l));
 	fmt_addr(k->family, k->raddr, false, r, sizeof(r));
-	put(&o, "{\"ip\":%u,\"laddr\":\"%s\",\"raddr\":\"%s\",\"rport\":%u,\"connects\":%llu}",
-	    k->family, l, r, k->rport, (unsigned long long)n);
+	put(&o, "{\"ip\":%u,\"laddr\":\"%s\",\"raddr\":\"%s\",\"rport\":%u,", k->family, l, r,
+	    k->rport);
+	if (k->outcome) { /* -o */
+		fmt_result(k->outcome, k->err, word, sizeof(word));
+		put(&o, "\"result\":\"%s\",", word);
+	}
+	put(&o, "\"connects\":%llu}", (unsigned long long)n);
 	return end_line(&o);
 }

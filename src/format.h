@@ -24,6 +24,11 @@ enum field {
 	F_RPORT,
 	F_NETNS,
 	F_TOOL_TEXT, /* a tool-supplied string (tcpconnect -d QUERY) */
+	F_DUR,	     /* a row's duration (struct event_more), ms with 3 decimals */
+	F_DUR2,	     /* its second one (tcpaccept -q: the handshake) */
+	F_TX,	     /* tcptracer -l: bytes sent and acknowledged */
+	F_RX,	     /* tcptracer -l: bytes received */
+	F_RESULT,    /* tcpconnect -o: the outcome, a word */
 };
 
 struct column {
@@ -42,6 +47,8 @@ struct formatter {
 	__s64 boot_to_real_ns;	   /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	__u64 first_ts;		   /* ts_ns of the first event formatted (0: none yet) */
 	const char *tool_text_key; /* JSON key of F_TOOL_TEXT, NULL if none */
+	const char *dur_key;	   /* JSON key of a row's duration (..._ns), NULL if none */
+	const char *dur2_key;	   /* JSON key of its second one, NULL if none */
 	/* F_TIME_HMS: the text of the last second formatted */
 	bool hms_valid;
 	__s64 hms_secs;
@@ -64,10 +71,17 @@ size_t fmt_row(struct formatter *f, const struct event *e, const char *tool_text
 size_t fmt_json(struct formatter *f, const struct event *e, const char *tool_text, char *buf,
 		size_t size);
 
-/* tcpconnect -c: the count table and its JSON form */
-size_t fmt_count_header(char *buf, size_t size);
+/* tcpconnect -c: the count table (with a RESULT column for -o) and its JSON form */
+size_t fmt_count_header(bool outcome, char *buf, size_t size);
 size_t fmt_count_row(const struct count_key *k, __u64 n, char *buf, size_t size);
 size_t fmt_count_json(const struct count_key *k, __u64 n, char *buf, size_t size);
+
+/*
+ * tcpconnect -o: the RESULT word of an outcome and its errno (enum outcome),
+ * and the errno's name (E...) or, for one without a name, its number.
+ */
+void fmt_result(int outcome, int err, char *buf, size_t size);
+void fmt_errno(int err, char *buf, size_t size);
 
 /* An address of family 4 or 6 in dotted-quad or RFC 5952 text. */
 void fmt_addr(int family, const __u8 *addr, bool brackets, char *buf, size_t size);

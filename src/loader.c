@@ -117,6 +117,8 @@ static int configure(struct loader *l)
 	cfg->no_kernel_btf = getenv(BTF_ENV) != NULL;
 	cfg->nr_accept = SYS_accept;
 	cfg->nr_accept4 = SYS_accept4;
+	cfg->nr_connect = SYS_connect;
+	cfg->connect_exits = o->outcome && l->mode == ATTACH_TRACEPOINT;
 	/* before 6.1 a tracing program's hash maps must be preallocated (kernel.h) */
 	if (!kernel_runtime_alloc_ok())
 		bpf_object__for_each_map (m, l->obj)
@@ -203,6 +205,12 @@ static bool wanted(const struct prog_entry *e, enum attach_mode m, const struct 
 		return !raw;
 	case ROLE_ACCEPT_EXIT_RAW:
 		return raw;
+	case ROLE_OUTCOME:
+		return o->outcome;
+	case ROLE_NO_OUTCOME:
+		return !o->outcome;
+	case ROLE_QUEUE:
+		return o->queue;
 	default:
 		return true;
 	}

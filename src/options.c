@@ -67,6 +67,12 @@ static const struct optdef optdefs[] = {
 	{ "count", NULL, "count connects per address pair, print at exit", 'c', TF_COUNT,
 	  SWITCH(count) },
 	{ "dns", NULL, "add a QUERY column: the DNS name looked up", 'd', TF_DNS, SWITCH(dns) },
+	{ "outcome", NULL, "a row once each attempt's outcome is known: LAT(ms), RESULT", 'o',
+	  TF_OUTCOME, SWITCH(outcome) },
+	{ "queue", NULL, "add QUEUE(ms), the wait in the accept queue, and HS(ms)", 'q', TF_QUEUE,
+	  SWITCH(queue) },
+	{ "lifetime", NULL, "add LIFE(ms), TX and RX (bytes) to each X row", 'l', TF_LIFETIME,
+	  SWITCH(lifetime) },
 	{ "netns", "NETNS", "only this network namespace (inode number)", 'N', TF_NETNS,
 	  NUMBER(cfg.netns, "network namespace", "an inode number ", 1, 4294967295UL) },
 	{ "verbose", NULL, "long event types and a NETNS column", 'v', TF_VERBOSE,
@@ -374,5 +380,8 @@ enum parse_result parse_opts(const struct tool_desc *t, int argc, char **argv, s
 	o->cfg.filter_ports = o->nports > 0;
 	o->cfg.filter_uid = seen['u'] > 0;
 	o->cfg.count_only = o->count;
+	o->cfg.outcome = o->outcome;
+	o->cfg.queue = o->queue;
+	o->cfg.lifetime = o->lifetime;
 	return check_combinations(t, o, err);
 }

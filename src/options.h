@@ -27,6 +27,9 @@ enum tool_flag {
 	TF_TIME = 1 << 6,      /* -T */
 	TF_NETNS = 1 << 7,     /* -N NETNS */
 	TF_VERBOSE = 1 << 8,   /* -v */
+	TF_OUTCOME = 1 << 9,   /* -o */
+	TF_QUEUE = 1 << 10,    /* -q */
+	TF_LIFETIME = 1 << 11, /* -l */
 };
 
 struct opts;
@@ -46,6 +49,9 @@ struct opts {
 	bool lport;
 	bool count;
 	bool dns;
+	bool outcome;
+	bool queue;
+	bool lifetime;
 	bool verbose;
 	bool debug;
 };

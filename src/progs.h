@@ -24,6 +24,9 @@ enum prog_role {
 	ROLE_DNS,	      /* tcpconnect -d's DNS capture: loaded only with -d */
 	ROLE_ACCEPT_EXIT,     /* an accept syscall exit on its classic tracepoint */
 	ROLE_ACCEPT_EXIT_RAW, /* the accept syscall exits on the raw sys_exit one */
+	ROLE_OUTCOME,	      /* tcpconnect -o's hooks: loaded only with -o */
+	ROLE_NO_OUTCOME,      /* a hook -o does without: loaded only without it */
+	ROLE_QUEUE,	      /* tcpaccept -q's hooks: loaded only with -q */
 };
 
 struct prog_entry {
@@ -54,5 +57,9 @@ struct prog_entry {
 		X(sk, kretprobe_v4_connect, IN_KPROBE, ROLE_HOOK), \
 		X(sk, kprobe_v6_connect, IN_KPROBE, ROLE_HOOK),    \
 		X(sk, kretprobe_v6_connect, IN_KPROBE, ROLE_HOOK)
+
+/* src/bpf/state.bpf.h (every tool): tcp_set_state's hooks, in role r */
+#define STATE_PROGS(X, sk, r) \
+	X(sk, fentry_set_state, IN_FENTRY, r), X(sk, kprobe_set_state, IN_KPROBE, r)
 
 #endif

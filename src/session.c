@@ -164,6 +164,11 @@ out:
 	return rc;
 }
 
+int session_deliver(struct session *s, const struct event *e)
+{
+	return s->fn(s->ctx, e);
+}
+
 void session_detach(struct session *s)
 {
 	loader_detach(&s->loader);
@@ -292,7 +297,8 @@ static int on_sample(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 
-	if (size < sizeof(struct event))
+	if (size < sizeof(struct event) ||
+	    (((const struct event *)data)->flags & EVF_MORE && size < sizeof(struct event_more)))
 		return 0;
 	read_extra_rings(s);
 	return s->fn(s->ctx, data);

@@ -52,6 +52,13 @@ void session_every(struct session *s, __u64 period_ns, tick_fn fn, void *ctx);
  */
 int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample_fn fn, void *ctx);
 
+/*
+ * Hand e to the session's event function as if it came from the ring (a
+ * row a tool makes itself: tcpconnect -o's attempts pending at the end).
+ * Returns what the function returns.
+ */
+int session_deliver(struct session *s, const struct event *e);
+
 /* Hand every record waiting in the rings of session_add_ring() to its fn. */
 void session_read_rings(struct session *s);
 

@@ -9,9 +9,8 @@
 static const struct prog_entry tcptracer_progs[] = {
 	CONNECT_PROGS(PROG_ENTRY, tcptracer_bpf),
 	ACCEPT_PROGS(PROG_ENTRY, tcptracer_bpf),
-	PROG_ENTRY(tcptracer_bpf, fentry_set_state, IN_FENTRY, ROLE_HOOK),
+	STATE_PROGS(PROG_ENTRY, tcptracer_bpf, ROLE_HOOK),
 	PROG_ENTRY(tcptracer_bpf, fentry_close, IN_FENTRY, ROLE_HOOK),
-	PROG_ENTRY(tcptracer_bpf, kprobe_set_state, IN_KPROBE, ROLE_HOOK),
 	PROG_ENTRY(tcptracer_bpf, kprobe_close, IN_KPROBE, ROLE_HOOK),
 	PROG_ENTRY(tcptracer_bpf, tp_set_state, IN_TRACEPOINT, ROLE_HOOK),
 	PROG_ENTRY(tcptracer_bpf, tp_destroy_sock, IN_TRACEPOINT, ROLE_HOOK),

@@ -64,6 +64,8 @@ int tool_main(const struct tool_desc *t, const struct skel_ops *ops, const struc
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf)); /* flushed per batch */
 	fmt_init(&p.fmt);
 	p.fmt.tool_text_key = t->tool_text_key;
+	p.fmt.dur_key = t->dur_key;
+	p.fmt.dur2_key = t->dur2_key;
 	p.json = o.json;
 	p.hooks = hooks ? hooks : &none;
 	t->columns(&p.fmt, &o);

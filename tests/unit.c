@@ -42,6 +42,8 @@ int main(void)
 	test_json_escape_short();
 	test_json();
 	test_json_comm();
+	test_outcome();
+	test_queue_lifetime();
 	test_count();
 	test_small_buffers();
 	test_opts_good();

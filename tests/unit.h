@@ -64,6 +64,8 @@ void test_table_time(void);
 void test_json_escape(void);
 void test_json_escape_short(void);
 void test_json(void);
+void test_outcome(void);
+void test_queue_lifetime(void);
 void test_json_comm(void);
 void test_count(void);
 void test_small_buffers(void);

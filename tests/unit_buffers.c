@@ -31,7 +31,7 @@ static size_t produce(enum producer p, char *buf, size_t size)
 	case P_JSON:
 		return fmt_json(&f, &e, NULL, buf, size);
 	case P_COUNT_HEADER:
-		return fmt_count_header(buf, size);
+		return fmt_count_header(false, buf, size);
 	case P_COUNT_ROW:
 		return fmt_count_row(&k, counts[4].n, buf, size);
 	case P_COUNT_JSON:

@@ -29,7 +29,7 @@ void test_count(void)
 	char buf[LINE_MAX_BYTES], want[LINE_MAX_BYTES];
 	size_t i, n;
 
-	n = fmt_count_header(buf, sizeof(buf));
+	n = fmt_count_header(false, buf, sizeof(buf));
 	snprintf(want, sizeof(want), "%-25s %-25s %-20s %s\n", "LADDR", "RADDR", "RPORT",
 		 "CONNECTS");
 	CHECK_STR(buf, want, "fmt_count_header");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* JSON: json_escape and fmt_json. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
@@ -311,4 +312,170 @@ void test_json_comm(void)
 		CHECK(!bad, "fmt_json COMM %s is JSON: %s: %s", quoted(cases[i].comm), bad,
 		      quoted(buf));
 	}
+}
+
+/* tcpconnect -o: RESULT words, the JSON keys and the table's two columns */
+void test_outcome(void)
+{
+	static const struct {
+		int outcome, err;
+		const char *word, *json; /* json: the keys after netns */
+	} cases[] = {
+		{ OC_ESTABLISHED, 0, "established",
+		  ",\"result\":\"established\",\"latency_ns\":1234567" },
+		{ OC_REFUSED, ECONNREFUSED, "refused",
+		  ",\"result\":\"refused\",\"error\":\"ECONNREFUSED\",\"latency_ns\":1234567" },
+		{ OC_ERROR, ETIMEDOUT, "timeout",
+		  ",\"result\":\"timeout\",\"error\":\"ETIMEDOUT\",\"latency_ns\":1234567" },
+		{ OC_ERROR, ENETUNREACH, "unreach-net", NULL },
+		{ OC_ERROR, EHOSTUNREACH, "unreach-host", NULL },
+		{ OC_ERROR, ECONNREFUSED, "unreach-port", NULL },
+		{ OC_ERROR, EACCES, "unreach-admin", NULL },
+		{ OC_ERROR, EHOSTDOWN, "error:EHOSTDOWN",
+		  ",\"result\":\"error:EHOSTDOWN\",\"error\":\"EHOSTDOWN\",\"latency_ns\":"
+		  "1234567" },
+		{ OC_ERROR, 4000, "error:4000", NULL }, /* no name: the number */
+		{ OC_ABORTED, 0, "aborted", ",\"result\":\"aborted\",\"latency_ns\":1234567" },
+		{ OC_FAILED, EADDRNOTAVAIL, "failed:EADDRNOTAVAIL",
+		  ",\"result\":\"failed:EADDRNOTAVAIL\",\"error\":\"EADDRNOTAVAIL\","
+		  "\"latency_ns\":1234567" },
+		{ OC_PENDING, 0, "pending", ",\"result\":\"pending\",\"latency_ns\":1234567" },
+		{ 99, 0, "-", NULL },
+	};
+	char buf[LINE_MAX_BYTES], word[64], want[LINE_MAX_BYTES];
+	struct event_more m;
+	struct formatter f;
+	struct opts o;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		fmt_result(cases[i].outcome, cases[i].err, word, sizeof(word));
+		CHECK_STR(word, cases[i].word, "fmt_result %d %d", cases[i].outcome, cases[i].err);
+		if (!cases[i].json)
+			continue;
+		fmt_init(&f);
+		f.boot_to_real_ns = JSON_TIME_OFFSET;
+		memset(&m, 0, sizeof(m));
+		json_event(&m.e);
+		m.e.flags = EVF_MORE;
+		m.outcome = (__u8)cases[i].outcome;
+		m.err = cases[i].err;
+		m.dur_ns = 1234567;
+		m.have = HAVE_DUR;
+		f.dur_key = tcpconnect_tool.dur_key;
+		fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+		snprintf(want, sizeof(want), ",\"netns\":4026531840%s}\n", cases[i].json);
+		CHECK(strstr(buf, want) != NULL, "fmt_json -o %s: %s", cases[i].word, quoted(buf));
+		CHECK(!json_line_bad(buf), "fmt_json -o %s is JSON", cases[i].word);
+	}
+
+	/* the table: LAT(ms) in microseconds, cut; then RESULT */
+	memset(&o, 0, sizeof(o));
+	o.outcome = true;
+	fmt_init(&f);
+	tcpconnect_tool.columns(&f, &o);
+	fmt_header(&f, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "PID     COMM         IP SADDR            DADDR            DPORT  LAT(ms)  "
+		  "RESULT\n",
+		  "tcpconnect -o header");
+	memset(&m, 0, sizeof(m));
+	json_event(&m.e);
+	m.e.flags = EVF_MORE;
+	m.outcome = OC_ERROR;
+	m.err = ETIMEDOUT;
+	m.dur_ns = 3007118999;
+	m.have = HAVE_DUR;
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "23817   curl         4  192.0.2.10       198.51.100.7     443    3007.118 "
+		  "timeout\n",
+		  "tcpconnect -o row");
+	/* without -o nothing of it, even for a record that has it */
+	memset(&o, 0, sizeof(o));
+	fmt_init(&f);
+	tcpconnect_tool.columns(&f, &o);
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(!strstr(buf, "timeout") && !strstr(buf, "3007"), "no -o: %s", quoted(buf));
+	json_event(&m.e); /* no EVF_MORE: no keys */
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(!strstr(buf, "result") && !strstr(buf, "latency"), "no more: %s", quoted(buf));
+}
+
+/* tcpaccept -q and tcptracer -l: their columns and JSON keys, known or not */
+void test_queue_lifetime(void)
+{
+	char buf[LINE_MAX_BYTES];
+	struct event_more m;
+	struct formatter f;
+	struct opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.queue = true;
+	fmt_init(&f);
+	f.boot_to_real_ns = JSON_TIME_OFFSET;
+	f.dur_key = tcpaccept_tool.dur_key;
+	f.dur2_key = tcpaccept_tool.dur2_key;
+	tcpaccept_tool.columns(&f, &o);
+	fmt_header(&f, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "PID     COMM         IP RADDR            RPORT LADDR            LPORT QUEUE(ms) "
+		  "HS(ms)\n",
+		  "tcpaccept -q header");
+	memset(&m, 0, sizeof(m));
+	json_event(&m.e);
+	m.e.type = EV_ACCEPT;
+	m.e.flags = EVF_MORE;
+	m.have = HAVE_DUR | HAVE_DUR2;
+	m.dur_ns = 300237999;
+	m.dur2_ns = 75000;
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 192.0.2.10       41862 300.237   0.075\n") != NULL,
+	      "tcpaccept -q row: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840,\"queue_ns\":300237999,\"handshake_ns\":75000}\n"),
+	      "tcpaccept -q JSON: %s", quoted(buf));
+	m.have = HAVE_DUR; /* no handshake sample */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 300.237   -\n") != NULL, "tcpaccept -q no HS: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"queue_ns\":300237999}\n") && !strstr(buf, "handshake"),
+	      "tcpaccept -q JSON no HS: %s", quoted(buf));
+	m.have = 0; /* queued before the start */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, " 41862 -         -\n") != NULL, "tcpaccept -q unknown: %s", quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840}\n") != NULL, "tcpaccept -q JSON unknown: %s",
+	      quoted(buf));
+
+	memset(&o, 0, sizeof(o));
+	o.lifetime = true;
+	fmt_init(&f);
+	f.boot_to_real_ns = JSON_TIME_OFFSET;
+	f.dur_key = tcptracer_tool.dur_key;
+	tcptracer_tool.columns(&f, &o);
+	fmt_header(&f, buf, sizeof(buf));
+	CHECK_STR(buf,
+		  "T  PID    COMM             IP SADDR            DADDR            SPORT  DPORT  "
+		  "LIFE(ms)   TX         RX\n",
+		  "tcptracer -l header");
+	memset(&m, 0, sizeof(m));
+	json_event(&m.e);
+	m.e.type = EV_CLOSE;
+	m.e.flags = EVF_MORE;
+	m.have = HAVE_DUR | HAVE_BYTES;
+	m.dur_ns = 501883000;
+	m.tx_bytes = 1000;
+	m.rx_bytes = 70000;
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, "443    501.883    1000       70000\n") != NULL, "tcptracer -l X: %s",
+	      quoted(buf));
+	fmt_json(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"netns\":4026531840,\"duration_ns\":501883000,\"tx_bytes\":1000,"
+			  "\"rx_bytes\":70000}\n"),
+	      "tcptracer -l JSON: %s", quoted(buf));
+	json_event(&m.e); /* a C row: a plain event */
+	fmt_row(&f, &m.e, NULL, buf, sizeof(buf));
+	CHECK(strstr(buf, "443    -          -          -\n") != NULL, "tcptracer -l C: %s",
+	      quoted(buf));
 }

@@ -18,7 +18,7 @@
 #ifndef ACCEPT_BPF_H
 #define ACCEPT_BPF_H
 
-#include "syscall_nr.bpf.h"
+#include "syscall.bpf.h"
 
 static __always_inline void on_accept(enum rd m, const struct sock *sk);
 
@@ -115,38 +115,6 @@ struct sys_exit_args {
 	long ret;
 };
 
-/* The socket behind file descriptor fd of table fdt (read as m says), or NULL. */
-static __always_inline const struct sock *fdt_sock(enum rd m, struct fdtable *fdt, long fd)
-{
-	struct file **fds;
-	struct file *f = NULL;
-	struct socket *sock;
-
-	if (fd < 0 || fd >= RD(m, fdt, max_fds))
-		return NULL;
-	fds = RD(m, fdt, fd);
-	/* what the table points to is read with care */
-	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
-		return NULL;
-	sock = BPF_CORE_READ(f, private_data);
-	/* a socket's file and the socket point at each other */
-	if (!sock || BPF_CORE_READ(sock, file) != f)
-		return NULL;
-	return BPF_CORE_READ(sock, sk);
-}
-
-/* The socket behind the current task's file descriptor fd, or NULL. */
-static __always_inline const struct sock *fd_sock(long fd)
-{
-	struct task_struct *t;
-
-	/* task_btf() once: each test of it is a load */
-	if (task_btf())
-		return fdt_sock(RD_BTF, bpf_get_current_task_btf()->files->fdt, fd);
-	t = (struct task_struct *)bpf_get_current_task();
-	return fdt_sock(RD_PROBE, BPF_CORE_READ(t, files, fdt), fd);
-}
-
 /*
  * In fentry and kprobe modes: the socket the hook on inet_csk_accept
  * reported for this thread's accept that returns now (NULL: none), or
@@ -205,21 +173,6 @@ int sys_exit_accept4(struct sys_exit_args *ctx)
 {
 	return on_accept_exit(ctx->ret);
 }
-
-/*
- * Whether the task runs 32-bit code: a compat task's syscall numbers are
- * another table's (the classic tracepoints ignore such tasks' calls too).
- * The syscall it made: SYSCALL_NR (syscall_nr.bpf.h).
- */
-#if defined(__TARGET_ARCH_x86)
-#define TS_COMPAT 0x0002 /* thread_info.status: in a 32-bit syscall */
-#define COMPAT_TASK() (TASK(thread_info.status) & TS_COMPAT)
-#elif defined(__TARGET_ARCH_arm64)
-#define TIF_32BIT 22 /* thread_info.flags: an AArch32 task */
-#define COMPAT_TASK() (TASK(thread_info.flags) & (1UL << TIF_32BIT))
-#else
-#error "how a compat task is known: add this architecture's"
-#endif
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)

@@ -3,14 +3,16 @@
  * Active opens, for every tool that reports them: the caller's identity is
  * taken in its context (connect_begin); the tool keeps it by socket until
  * it reports the connect. The including file defines
- * on_connect_return(m, sk, ret), declared below, called in the caller's
- * context when tcp_v4_connect()/tcp_v6_connect() returns (fentry and kprobe
- * modes: the programs at the end of this file).
+ * on_connect_return(m, sk, ret, uaddr), declared below, called in the
+ * caller's context when tcp_v4_connect()/tcp_v6_connect() returns (fentry
+ * and kprobe modes: the programs at the end of this file); uaddr is the
+ * kernel's copy of the destination the caller gave.
  */
 #ifndef CONNECT_BPF_H
 #define CONNECT_BPF_H
 
-static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret);
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret,
+					     const struct sockaddr *uaddr);
 
 /*
  * The caller's identity and the destination, in the caller's context.
@@ -34,36 +36,42 @@ static __always_inline bool is_inet6(enum rd m, const struct sock *sk)
 	return RD(m, sk, __sk_common.skc_family) == AF_INET6;
 }
 
+/* A connect call's arguments, kept from its kprobe to its kretprobe */
+struct connect_args {
+	struct sock *sk;
+	const struct sockaddr *uaddr;
+};
+
 /* The socket each thread is connecting, between two of its hooks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, struct sock *);
+	__type(value, struct connect_args);
 } sk_by_tid SEC(".maps");
 
-static __always_inline int remember_sk(const struct sock *sk)
+static __always_inline int remember_sk(struct sock *sk, const struct sockaddr *uaddr)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct connect_args a = { sk, uaddr };
 
-	bpf_map_update_elem(&sk_by_tid, &tid, &sk, BPF_ANY);
+	bpf_map_update_elem(&sk_by_tid, &tid, &a, BPF_ANY);
 	return 0;
 }
 
-/* The socket this thread is connecting; with v4 only, keep a v6 one. */
-static __always_inline struct sock *take_sk(bool v4)
+/* The call this thread is making, into *a; with v4 only, keep a v6 one. */
+static __always_inline bool take_sk(bool v4, struct connect_args *a)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sock **skp = bpf_map_lookup_elem(&sk_by_tid, &tid);
-	struct sock *sk;
+	struct connect_args *p = bpf_map_lookup_elem(&sk_by_tid, &tid);
 
-	if (!skp)
-		return NULL;
-	sk = *skp;
-	if (v4 && is_inet6(RD_PROBE, sk))
-		return NULL;
+	if (!p)
+		return false;
+	*a = *p;
+	if (v4 && is_inet6(RD_PROBE, a->sk))
+		return false;
 	bpf_map_delete_elem(&sk_by_tid, &tid);
-	return sk;
+	return true;
 }
 
 /* ---- fentry mode ---- */
@@ -71,43 +79,43 @@ static __always_inline struct sock *take_sk(bool v4)
 SEC("fexit/tcp_v4_connect")
 int BPF_PROG(fexit_v4_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
 {
-	return is_inet6(RD_BTF, sk) ? 0 : on_connect_return(RD_BTF, sk, ret);
+	return is_inet6(RD_BTF, sk) ? 0 : on_connect_return(RD_BTF, sk, ret, uaddr);
 }
 
 SEC("fexit/tcp_v6_connect")
 int BPF_PROG(fexit_v6_connect, struct sock *sk, struct sockaddr *uaddr, int len, int ret)
 {
-	return on_connect_return(RD_BTF, sk, ret);
+	return on_connect_return(RD_BTF, sk, ret, uaddr);
 }
 
 /* ---- kprobe mode ---- */
 
 SEC("kprobe/tcp_v4_connect")
-int BPF_KPROBE(kprobe_v4_connect, struct sock *sk)
+int BPF_KPROBE(kprobe_v4_connect, struct sock *sk, struct sockaddr *uaddr)
 {
-	return is_inet6(RD_PROBE, sk) ? 0 : remember_sk(sk);
+	return is_inet6(RD_PROBE, sk) ? 0 : remember_sk(sk, uaddr);
 }
 
 SEC("kretprobe/tcp_v4_connect")
 int BPF_KRETPROBE(kretprobe_v4_connect, int ret)
 {
-	struct sock *sk = take_sk(true);
+	struct connect_args a;
 
-	return sk ? on_connect_return(RD_PROBE, sk, ret) : 0;
+	return take_sk(true, &a) ? on_connect_return(RD_PROBE, a.sk, ret, a.uaddr) : 0;
 }
 
 SEC("kprobe/tcp_v6_connect")
-int BPF_KPROBE(kprobe_v6_connect, struct sock *sk)
+int BPF_KPROBE(kprobe_v6_connect, struct sock *sk, struct sockaddr *uaddr)
 {
-	return remember_sk(sk);
+	return remember_sk(sk, uaddr);
 }
 
 SEC("kretprobe/tcp_v6_connect")
 int BPF_KRETPROBE(kretprobe_v6_connect, int ret)
 {
-	struct sock *sk = take_sk(false);
+	struct connect_args a;
 
-	return sk ? on_connect_return(RD_PROBE, sk, ret) : 0;
+	return take_sk(false, &a) ? on_connect_return(RD_PROBE, a.sk, ret, a.uaddr) : 0;
 }
 
 #endif

@@ -290,18 +290,35 @@ static __always_inline void submit(void *ring, __u64 size, void *rec)
 	bpf_ringbuf_submit(rec, half_full ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-/* Hand an event to userspace. */
-static __always_inline void emit(const struct event *e)
+/*
+ * Hand a record of size bytes (a constant, a multiple of 8) to userspace.
+ * Records and ring slots are 8-byte aligned: copied as such, a word at a
+ * time (through void pointers the compiler would copy byte by byte).
+ */
+static __always_inline void emit_rec(const void *rec, __u64 size)
 {
-	struct event *slot = bpf_ringbuf_reserve(&events, sizeof(*slot), 0);
+	__u64 *slot = bpf_ringbuf_reserve(&events, size, 0);
 
 	if (!slot) {
 		__sync_fetch_and_add(&lost_events, 1);
 		return;
 	}
-	__builtin_memcpy(slot, e, sizeof(*slot));
+	__builtin_memcpy(slot, (const __u64 *)rec, size);
 	submit(&events, RINGBUF_BYTES, slot);
 	wake_reader();
+}
+
+/* Hand an event to userspace. */
+static __always_inline void emit(const struct event *e)
+{
+	emit_rec(e, sizeof(*e));
+}
+
+/* Hand a row with more figures to userspace (marked as such). */
+static __always_inline void emit_more(struct event_more *r)
+{
+	r->e.flags |= EVF_MORE;
+	emit_rec(r, sizeof(*r));
 }
 
 #endif

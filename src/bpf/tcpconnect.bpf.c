@@ -14,9 +14,13 @@
  *               (tcp:tcp_retransmit_skb, about 1 s: a silent peer),
  *               whichever comes first. No syscall tracepoint: nothing is
  *               added to every system call, and no tracefs is needed.
+ * With -o (outcome) the row waits for the attempt's outcome, in every mode
+ * (the section "-o" below).
  */
 #include "core.bpf.h"
 #include "connect.bpf.h"
+#include "syscall.bpf.h"
+#include "state.bpf.h"
 
 /* Connects between their start and their report, by socket (full: a loss). */
 struct {
@@ -54,29 +58,35 @@ struct {
 	__type(value, __u64);
 } counts SEC(".maps");
 
-/* A row (or a count) for a finished connect attempt. */
-static __always_inline void deliver(const struct event *e)
+/* -c: count e under k (its other fields set) */
+static __always_inline void count(struct count_key *k, const struct event *e)
 {
-	struct count_key k = {};
 	__u64 zero = 0, *n;
 
-	if (!cfg.count_only) {
-		emit(e);
-		return;
-	}
-	__builtin_memcpy(k.laddr, e->laddr, sizeof(k.laddr));
-	__builtin_memcpy(k.raddr, e->raddr, sizeof(k.raddr));
-	k.rport = e->rport;
-	k.family = e->family;
-	n = bpf_map_lookup_elem(&counts, &k);
+	__builtin_memcpy(k->laddr, e->laddr, sizeof(k->laddr));
+	__builtin_memcpy(k->raddr, e->raddr, sizeof(k->raddr));
+	k->rport = e->rport;
+	k->family = e->family;
+	n = bpf_map_lookup_elem(&counts, k);
 	if (!n) {
-		bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
-		n = bpf_map_lookup_elem(&counts, &k);
+		bpf_map_update_elem(&counts, k, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&counts, k);
 	}
 	if (n)
 		__sync_fetch_and_add(n, 1);
 	else
 		__sync_fetch_and_add(&lost_counts, 1);
+}
+
+/* A row (or a count) for a finished connect attempt. */
+static __always_inline void deliver(const struct event *e)
+{
+	struct count_key k = {};
+
+	if (cfg.count_only)
+		count(&k, e);
+	else
+		emit(e);
 }
 
 /*
@@ -91,12 +101,18 @@ static __always_inline void connect_done(struct event *e, const struct sock *sk)
 		deliver(e);
 }
 
+static __always_inline void outcome_connect_return(enum rd m, struct sock *sk, int ret,
+						   const struct sockaddr *uaddr);
+
 /* fentry and kprobe modes: the programs are in connect.bpf.h */
-static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret)
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret,
+					     const struct sockaddr *uaddr)
 {
 	struct event e = {};
 
-	if (ret == 0 && connect_begin(m, &e, sk))
+	if (cfg.outcome)
+		outcome_connect_return(m, sk, ret, uaddr);
+	else if (ret == 0 && connect_begin(m, &e, sk))
 		connect_done(&e, sk);
 	return 0;
 }
@@ -136,10 +152,266 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	return 0;
 }
 
+static __always_inline void outcome_port(const struct sock *sk);
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(tp_retransmit, const struct sock *sk)
 {
-	finish_pending(sk, false);
+	if (cfg.outcome) /* a blocking connect's port, for its row if it is still pending at exit */
+		outcome_port(sk);
+	else
+		finish_pending(sk, false);
+	return 0;
+}
+
+/* ---- -o: how each attempt went, in every mode ---- */
+
+/*
+ * With -o an attempt is tracked from its socket entering SYN_SENT (inside
+ * tcp_v4_connect()/tcp_v6_connect(), in the caller's context: who, where
+ * to, and the start) to its leaving SYN_SENT, wherever that happens (the
+ * network receive path, a timer, the caller closing it):
+ *   ESTABLISHED                       established
+ *   CLOSE with sk_err, after a RST    refused (the RST hook marks the entry)
+ *   CLOSE with another sk_err         that error: an ICMP unreachable, a timeout
+ *   CLOSE with no error               aborted by its caller (close, disconnect)
+ *   CLOSE before any segment left     failed inside connect(): its return
+ *                                     reports it, with the syscall's errno
+ * A connect that fails before entering SYN_SENT (no route) is seen only at
+ * its return: fexit or kretprobe of tcp_v*_connect(), and in tracepoint mode
+ * the exit of connect(2). The attempts still pending at the end are read by
+ * userspace from the pending map.
+ */
+#define EINTR 4
+#define EISCONN 106
+#define EALREADY 114
+#define EINPROGRESS 115
+#define ECONNREFUSED 111
+#define ERESTARTSYS 512
+#define ERESTART_RESTARTBLOCK 516
+
+static __always_inline void deliver_outcome(struct event_more *r)
+{
+	struct count_key k = { .outcome = r->outcome, .err = r->err };
+
+	if (cfg.count_only)
+		count(&k, &r->e);
+	else
+		emit_more(r);
+}
+
+/*
+ * Tracepoint mode: the socket whose failed attempt was reported, by the tid
+ * of its caller; that caller's connect(2) returning the error is no news.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64); /* sk_key() */
+} reported_by_tid SEC(".maps");
+
+/* -o: a state change (state.bpf.h; tp_outcome_state below in tracepoint mode) */
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
+					 int newstate)
+{
+	struct event_more r = {};
+	__u64 key = sk_key(sk), now;
+	struct event *p;
+
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		if (connect_begin(m, &r.e, sk))
+			track(&pending, &key, &r.e);
+		return;
+	}
+	/* a simultaneous open goes on through SYN_RECV */
+	if ((oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV) || newstate == TCP_SYN_RECV)
+		return;
+	p = bpf_map_lookup_elem(&pending, &key);
+	if (!p)
+		return;
+	__builtin_memcpy(&r.e, p, sizeof(r.e));
+	if (bpf_map_delete_elem(&pending, &key))
+		return; /* somebody else reported it */
+	if (newstate == TCP_ESTABLISHED) {
+		r.outcome = OC_ESTABLISHED;
+	} else {
+		if (!BPF_CORE_READ((const struct tcp_sock *)sk, segs_out))
+			return; /* failed inside connect(): its return reports it */
+		r.err = RD(m, sk, sk_err);
+		if (!r.err)
+			r.outcome = OC_ABORTED;
+		else if (r.err == ECONNREFUSED && (r.e.flags & EVF_RST))
+			r.outcome = OC_REFUSED;
+		else
+			r.outcome = OC_ERROR;
+		if (cfg.connect_exits) {
+			__u32 tid = r.e.tid;
+
+			bpf_map_update_elem(&reported_by_tid, &tid, &key, BPF_ANY);
+		}
+	}
+	now = bpf_ktime_get_boot_ns();
+	r.dur_ns = now - r.e.ts_ns;
+	r.have = HAVE_DUR;
+	r.e.ts_ns = now;
+	r.e.flags &= ~EVF_RST;
+	r.e.lport = sock_lport(sk);
+	deliver_outcome(&r);
+}
+
+/* A RST came: if sk is connecting, its CLOSE is a refusal. */
+static __always_inline void outcome_reset(const struct sock *sk)
+{
+	__u64 key = sk_key(sk);
+	struct event *p = bpf_map_lookup_elem(&pending, &key);
+
+	if (p)
+		p->flags |= EVF_RST;
+}
+
+/*
+ * A connect that failed with err before its SYN left: who, from the current
+ * task; where to, from the destination the caller gave (uaddr, in user
+ * memory if user); from where, the socket's own address (bound, or none).
+ */
+static __always_inline void outcome_failed(enum rd m, const struct sock *sk, const void *uaddr,
+					   bool user, int err)
+{
+	struct event_more r = { .outcome = OC_FAILED, .err = err, .have = HAVE_DUR };
+	__u16 fam = RD(m, sk, __sk_common.skc_family);
+	__u32 *l = (__u32 *)r.e.laddr, *d = (__u32 *)r.e.raddr;
+	struct sockaddr_in6 sa = {};
+
+	if (!task_allowed())
+		return;
+	/* a sockaddr_in is as long as the start of a sockaddr_in6 read first */
+	if (user ? bpf_probe_read_user(&sa, sizeof(struct sockaddr_in), uaddr)
+		 : bpf_probe_read_kernel(&sa, sizeof(struct sockaddr_in), uaddr))
+		return;
+	if (fam == AF_INET && sa.sin6_family == AF_INET) {
+		r.e.family = 4;
+		l[0] = RD(m, sk, __sk_common.skc_rcv_saddr);
+		d[0] = ((struct sockaddr_in *)&sa)->sin_addr.s_addr;
+	} else if (fam == AF_INET6 && sa.sin6_family == AF_INET) { /* as tcp_v6_connect() maps it */
+		r.e.family = 6;
+		d[2] = bpf_htonl(0x0000ffff);
+		d[3] = ((struct sockaddr_in *)&sa)->sin_addr.s_addr;
+	} else if (fam == AF_INET6 && sa.sin6_family == AF_INET6) {
+		if (user ? bpf_probe_read_user(&sa, sizeof(sa), uaddr)
+			 : bpf_probe_read_kernel(&sa, sizeof(sa), uaddr))
+			return;
+		r.e.family = 6;
+		__builtin_memcpy(r.e.raddr, &sa.sin6_addr, sizeof(r.e.raddr));
+	} else {
+		return;
+	}
+	if (r.e.family == 6 && v4mapped(r.e.raddr)) {
+		l[2] = bpf_htonl(0x0000ffff);
+		l[3] = RD(m, sk, __sk_common.skc_rcv_saddr);
+	} else if (r.e.family == 6) {
+		rd_bytes(m, r.e.laddr, &sk->__sk_common.skc_v6_rcv_saddr, 16);
+	}
+	r.e.rport = bpf_ntohs(sa.sin6_port); /* where sin_port is too */
+	r.e.netns = RD(m, sk, __sk_common.skc_net.net, ns.inum);
+	if ((cfg.family && cfg.family != r.e.family) || (cfg.netns && cfg.netns != r.e.netns) ||
+	    !port_allowed(r.e.rport))
+		return;
+	r.e.lport = sock_lport(sk); /* a bound port, or 0 */
+	task_fill(&r.e);
+	r.e.type = EV_CONNECT;
+	deliver_outcome(&r);
+}
+
+/* The local port is chosen by now: a row of the attempt pending at exit shows it. */
+static __always_inline void outcome_port(const struct sock *sk)
+{
+	__u64 key = sk_key(sk);
+	struct event *p = bpf_map_lookup_elem(&pending, &key);
+
+	if (p)
+		p->lport = sock_lport(sk);
+}
+
+/* fentry and kprobe modes: tcp_v*_connect() returned */
+static __always_inline void outcome_connect_return(enum rd m, struct sock *sk, int ret,
+						   const struct sockaddr *uaddr)
+{
+	if (ret < 0)
+		outcome_failed(m, sk, uaddr, false, -ret);
+	else
+		outcome_port(sk);
+}
+
+SEC("fentry/tcp_reset")
+int BPF_PROG(fentry_reset, struct sock *sk)
+{
+	outcome_reset(sk);
+	return 0;
+}
+
+SEC("kprobe/tcp_reset")
+int BPF_KPROBE(kprobe_reset, struct sock *sk)
+{
+	outcome_reset(sk);
+	return 0;
+}
+
+/*
+ * tracepoint mode: a program of its own, so that tp_set_state without -o
+ * stays as short as it was (a branch in it for -o cost it 8%: its early
+ * exit went far)
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tp_outcome_state, const struct sock *sk, int oldstate, int newstate)
+{
+	if (sk->sk_protocol == IPPROTO_TCP)
+		on_set_state(RD_BTF, sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tp_reset, const struct sock *sk)
+{
+	outcome_reset(sk);
+	return 0;
+}
+
+/*
+ * connect(2) returned: a failure the state changes did not report (none
+ * happened: no route; or the socket closed before its SYN: no local port),
+ * or (EINPROGRESS) the local port of an attempt under way. A success has
+ * been reported by then, and errors that are no new attempt (already
+ * connecting or connected, interrupted) are left.
+ */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
+{
+	const struct sock *sk;
+	__u64 key, *seen;
+	__u32 tid;
+
+	/* every syscall of the machine passes here: leave at once */
+	if (SYSCALL_NR(regs) != cfg.nr_connect || ret == 0 || COMPAT_TASK())
+		return 0;
+	if (ret == -EALREADY || ret == -EISCONN || ret == -EINTR ||
+	    (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK))
+		return 0;
+	sk = fd_sock(SYSCALL_ARG0(regs));
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (ret == -EINPROGRESS) {
+		outcome_port(sk);
+		return 0;
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	key = sk_key(sk);
+	seen = bpf_map_lookup_elem(&reported_by_tid, &tid);
+	if (seen && *seen == key) {
+		bpf_map_delete_elem(&reported_by_tid, &tid);
+		return 0;
+	}
+	outcome_failed(RD_PROBE, sk, (const void *)SYSCALL_ARG1(regs), true, -ret);
 	return 0;
 }
 

@@ -6,7 +6,7 @@
  * The logic is in four inline bodies; each attach mode only calls them:
  *   connect start  tcp_v4/v6_connect returning 0 (connect.bpf.h), or
  *                  CLOSE->SYN_SENT: the caller
- *   state change   tcp_set_state, or sock:inet_sock_set_state:
+ *   state change   tcp_set_state (state.bpf.h), or sock:inet_sock_set_state:
  *                  SYN_SENT->ESTABLISHED sends C with the caller's identity
  *   accept         accept.bpf.h: A, in the accepting process
  *   close          tcp_close entry; in tracepoint mode a state change made
@@ -20,6 +20,7 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 #include "accept.bpf.h"
+#include "state.bpf.h"
 /*
  * A connection of this tool's, from its connect's start or its accept until
  * its X: one map entry all its life, filled in place (a hash update and
@@ -48,7 +49,8 @@ static __always_inline void connect_start(enum rd m, const struct sock *sk)
 }
 
 /* fentry and kprobe modes: called by the programs of connect.bpf.h */
-static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret)
+static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret,
+					     const struct sockaddr *uaddr)
 {
 	if (ret == 0)
 		connect_start(m, sk);
@@ -60,7 +62,7 @@ static __always_inline int on_connect_return(enum rd m, struct sock *sk, int ret
  * established (a refused or timed-out connect leaves nothing behind).
  * State changes of one socket do not race: its lock orders them.
  */
-static __always_inline void state_change(enum rd m, const struct sock *sk, int oldstate,
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
 					 int newstate)
 {
 	__u64 key = sk_key(sk);
@@ -91,6 +93,9 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 		emit(&c.row);
 }
 
+static __always_inline void emit_lifetime(const struct event *x, const struct sock *sk,
+					  __u64 opened, bool active);
+
 /*
  * X for sk if it had a C or an A: by the current task when it is the one
  * closing, else (kernel sockets, destroyed from softirq) by the process its
@@ -115,8 +120,46 @@ static __always_inline void closing(const struct sock *sk, bool by_current)
 	} else {
 		e.ts_ns = bpf_ktime_get_boot_ns();
 	}
+	if (cfg.lifetime) { /* e still holds its C or A's time and type */
+		emit_lifetime(&e, sk, c->row.ts_ns, c->row.type == EV_CONNECT);
+		return;
+	}
 	e.type = EV_CLOSE;
 	emit(&e);
+}
+
+/*
+ * -l: the X row e with the time since its C or A (opened) and the data
+ * bytes the peer acknowledged and that came in, from the kernel's counts
+ * (RFC 4898's), without the SYN and FIN each side's count may hold: an
+ * active open's (acknowledged) SYN, an acknowledged FIN of ours, the
+ * peer's FIN once it came (SOCK_DONE).
+ */
+static __always_inline void emit_lifetime(const struct event *x, const struct sock *sk,
+					  __u64 opened, bool active)
+{
+	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	struct event_more r = { .have = HAVE_DUR | HAVE_BYTES };
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked), rcvd = BPF_CORE_READ(tp, bytes_received);
+	unsigned long flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	bool fin_in = flags & (1UL << SOCK_DONE);
+
+	__builtin_memcpy(&r.e, x, sizeof(r.e));
+	r.e.type = EV_CLOSE;
+	r.dur_ns = r.e.ts_ns > opened ? r.e.ts_ns - opened : 0;
+	if (active && acked)
+		acked--;
+	/* our FIN acknowledged: FIN_WAIT2, or closed in order after both FINs */
+	if (acked && (state == TCP_FIN_WAIT2 ||
+		      (state == TCP_CLOSE && fin_in && !BPF_CORE_READ(sk, sk_err) &&
+		       BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))))
+		acked--;
+	if (fin_in && rcvd)
+		rcvd--;
+	r.tx_bytes = acked;
+	r.rx_bytes = rcvd;
+	emit_more(&r);
 }
 
 /* the states tcp_close() moves a socket to (tcp_close_state) */
@@ -167,13 +210,6 @@ static __always_inline bool releasing(const struct sock *sk)
 
 /* ---- fentry mode ---- */
 
-SEC("fentry/tcp_set_state")
-int BPF_PROG(fentry_set_state, struct sock *sk, int state)
-{
-	state_change(RD_BTF, sk, sk->__sk_common.skc_state, state);
-	return 0;
-}
-
 SEC("fentry/tcp_close")
 int BPF_PROG(fentry_close, struct sock *sk)
 {
@@ -182,13 +218,6 @@ int BPF_PROG(fentry_close, struct sock *sk)
 }
 
 /* ---- kprobe mode ---- */
-
-SEC("kprobe/tcp_set_state")
-int BPF_KPROBE(kprobe_set_state, struct sock *sk, int state)
-{
-	state_change(RD_PROBE, sk, BPF_CORE_READ(sk, __sk_common.skc_state), state);
-	return 0;
-}
 
 SEC("kprobe/tcp_close")
 int BPF_KPROBE(kprobe_close, struct sock *sk)
@@ -207,7 +236,7 @@ int BPF_PROG(tp_set_state, const struct sock *sk, int oldstate, int newstate)
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
 		connect_start(RD_BTF, sk);
 	else
-		state_change(RD_BTF, sk, oldstate, newstate);
+		on_set_state(RD_BTF, sk, oldstate, newstate);
 	/* tcp_close() only moves a socket to one of these (tcp_close_state) */
 	if (((1 << newstate) & TCPF_CLOSE_TARGETS) && releasing(sk))
 		closing(sk, true);

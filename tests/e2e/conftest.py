@@ -16,6 +16,7 @@ import signal
 import socket
 import struct
 import subprocess
+import termios
 import threading
 import time
 
@@ -790,3 +791,426 @@ def strace_bpf(argv, **kw):
 
 def have(cmd):
     return shutil.which(cmd) is not None
+
+
+# ---------------------------------------------------------------- outcomes (tcpconnect -o)
+# More that a Child can be asked to do: connects that report their own
+# timing, one socket connected twice, closing a socket after a known sleep,
+# and answering SYNs with crafted ICMP destination-unreachable errors.
+
+TCP_SYNCNT = 7
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+_icmp_replies = []  # (family, code) of each ICMP error a responder sent, in a child
+
+
+def _connect_one(s, addr, port, fam):
+    """connect_ex on s, timed by the caller's own clocks (monotonic and wall)."""
+    w0, t0 = time.time(), time.monotonic()
+    err = s.connect_ex((addr, port))
+    t1, w1 = time.monotonic(), time.time()
+    local = s.getsockname()
+    return {
+        "tid": threading.get_native_id(),
+        "family": 6 if fam == socket.AF_INET6 else 4,
+        "laddr": local[0],
+        "lport": local[1],
+        "raddr": addr,
+        "rport": port,
+        "errno": err,
+        "t0": t0, "t1": t1, "w0": w0, "w1": w1,
+    }
+
+
+def _connect_timed(keep, addr, port, family=None, nonblock=False, syncnt=None, bind=None):
+    """
+    One connect(2), timed: t0/t1 (CLOCK_MONOTONIC) and w0/w1 (wall clock)
+    just before and after the call. syncnt: TCP_SYNCNT; bind: an address
+    to bind to first (port 0: the kernel picks it at bind time), reported
+    as bound. idx: the socket's place in keep (see close_after).
+    """
+    fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
+        family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    bound = None
+    if syncnt is not None:
+        s.setsockopt(socket.IPPROTO_TCP, TCP_SYNCNT, syncnt)
+    if bind is not None:
+        s.bind((bind, 0))
+        bound = list(sockname(s))
+    if nonblock:
+        s.setblocking(False)
+    res = _connect_one(s, addr, port, fam)
+    keep.append(s)
+    res.update({"bound": bound, "idx": len(keep) - 1})
+    return res
+
+
+def _connect_seq(keep, addr, ports, family=None):
+    """One blocking socket connected to each of ports in turn (after a failure, again)."""
+    fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
+        family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    keep.append(s)
+    return [_connect_one(s, addr, p, fam) for p in ports]
+
+
+def _close_after(keep, idx, secs, how="close"):
+    """
+    Sleep secs, then close socket idx of keep (how "close"), or disconnect
+    it (how "disconnect": connect(2) to an AF_UNSPEC address); the times
+    around it.
+    """
+    t0 = time.monotonic()
+    time.sleep(secs)
+    if how == "close":
+        keep[idx].close()
+    else:
+        unspec = ctypes.create_string_buffer(struct.pack("=H14x", socket.AF_UNSPEC), 16)
+        _check(libc.connect(keep[idx].fileno(), unspec, 16), "connect AF_UNSPEC")
+    return {"t0": t0, "t1": time.monotonic()}
+
+
+def _listen_on(keep, addr, port, backlog=128):
+    """A listener on a given port."""
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(backlog)
+    keep.append(s)
+    listeners[port] = s
+    return port
+
+
+def inet_checksum(data):
+    """The Internet checksum (RFC 1071) of data."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def syn_to(frame, silent):
+    """If frame (Ethernet) carries a TCP SYN (no ACK) to address silent: its family."""
+    if len(frame) < 14:
+        return None
+    etype = struct.unpack("!H", frame[12:14])[0]
+    pkt = frame[14:]
+    if etype == 0x0800 and len(pkt) >= 20 and pkt[9] == socket.IPPROTO_TCP:
+        ihl = (pkt[0] & 15) * 4
+        if (pkt[16:20] == socket.inet_pton(socket.AF_INET, silent) and
+                len(pkt) >= ihl + 20 and pkt[ihl + 13] & 0x12 == 0x02):
+            return 4
+    if etype == 0x86DD and len(pkt) >= 60 and pkt[6] == socket.IPPROTO_TCP:
+        if (pkt[24:40] == socket.inet_pton(socket.AF_INET6, silent) and
+                pkt[40 + 13] & 0x12 == 0x02):
+            return 6
+    return None
+
+
+def icmp_unreach_frame(frame, code):
+    """
+    The Ethernet frame answering the IPv4 or IPv6 packet in frame with an
+    ICMP (type 3) or ICMPv6 (type 1) destination unreachable of code, from
+    the packet's destination to its source: the whole original packet
+    quoted (the kernel matches the embedded TCP ports and sequence number),
+    checksums right (ICMPv6's over the pseudo-header).
+    """
+    eth = frame[6:12] + frame[0:6] + frame[12:14]  # back to the sender
+    pkt = frame[14:]
+    if frame[12:14] == b"\x08\x00":
+        quoted = pkt[:struct.unpack("!H", pkt[2:4])[0]]
+        icmp = bytearray(struct.pack("!BBHI", 3, code, 0, 0) + quoted)
+        struct.pack_into("!H", icmp, 2, inet_checksum(bytes(icmp)))
+        ip = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 0, 0, 64,
+                                   socket.IPPROTO_ICMP, 0, pkt[16:20], pkt[12:16]))
+        struct.pack_into("!H", ip, 10, inet_checksum(bytes(ip)))
+        return eth + bytes(ip) + bytes(icmp)
+    quoted = pkt[:40 + struct.unpack("!H", pkt[4:6])[0]]
+    src, dst = pkt[24:40], pkt[8:24]
+    icmp = bytearray(struct.pack("!BBHI", 1, code, 0, 0) + quoted)
+    pseudo = src + dst + struct.pack("!I3xB", len(icmp), socket.IPPROTO_ICMPV6)
+    struct.pack_into("!H", icmp, 2, inet_checksum(pseudo + bytes(icmp)))
+    ip6 = struct.pack("!IHBB16s16s", 6 << 28, len(icmp), socket.IPPROTO_ICMPV6, 64, src, dst)
+    return eth + ip6 + bytes(icmp)
+
+
+def _icmp_reject(keep, dev, silent, code):
+    """
+    From now on, answer every TCP SYN to address silent seen on dev (an
+    AF_PACKET socket sees frames to any MAC) with an ICMP destination
+    unreachable of code, from a thread; returns once the socket listens.
+    """
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.bind((dev, ETH_P_ALL))
+    keep.append(s)
+
+    def serve():
+        while True:
+            frame, where = s.recvfrom(65535)
+            if where[2] == PACKET_OUTGOING:
+                continue
+            fam = syn_to(frame, silent)
+            if fam:
+                _icmp_replies.append((fam, code))  # before the client can see it
+                s.send(icmp_unreach_frame(frame, code))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return dev
+
+
+def _icmp_replies_sent(keep):
+    return _icmp_replies
+
+
+actions.connect_timed = staticmethod(_connect_timed)
+actions.connect_seq = staticmethod(_connect_seq)
+actions.close_after = staticmethod(_close_after)
+actions.listen_on = staticmethod(_listen_on)
+actions.icmp_reject = staticmethod(_icmp_reject)
+actions.icmp_replies = staticmethod(_icmp_replies_sent)
+
+
+# ---------------------------------------------------------------- network namespaces joined by a veth pair
+# (moved here from test_tcpconnect_outcome.py, for the tests of tcpaccept -q too)
+
+_nets = itertools.count()
+
+
+def sh(*cmd):
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, "%s: %s" % (" ".join(cmd), res.stderr.strip())
+    return res.stdout
+
+
+def ns_write(name, key, value):
+    """Write value to /proc/sys/KEY as seen inside network namespace name."""
+    sh("nsenter", "--net=/run/netns/" + name, "sh", "-c", 'echo "$0" > "$1"', str(value),
+       "/proc/sys/" + key)
+
+
+class Netns:
+    """A network namespace of the test's own ("ip netns add"), lo up; deleted after."""
+
+    def __init__(self, role):
+        self.name = "tcpto-%d-%d-%s" % (os.getpid(), next(_nets), role)
+        sh("ip", "netns", "add", self.name)
+        self.path = "/run/netns/" + self.name
+        sh("ip", "-n", self.name, "link", "set", "lo", "up")
+
+    def sysctl(self, key, value):
+        ns_write(self.name, key, value)
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
+class VethNet:
+    """
+    Two network namespaces, client and peer, joined by a veth pair:
+    client .1 (CDEV), peer .2 (PDEV), in 198.18.0.0/24 and fd00:7463::/64.
+    SILENT (.99, ::99) is a permanent neighbour of the client with a MAC
+    nobody has: its SYNs reach the peer's veth end, and the peer's kernel
+    drops them (not its MAC). Nothing answers unless a test makes it.
+    """
+    CDEV, PDEV = "tcpto0", "tcpto1"
+    client_addr = {4: "198.18.0.1", 6: "fd00:7463::1"}
+    peer_addr = {4: "198.18.0.2", 6: "fd00:7463::2"}
+    silent = {4: "198.18.0.99", 6: "fd00:7463::99"}
+    NOBODY_MAC = "02:00:00:00:00:99"
+
+    def __init__(self):
+        self.client = Netns("c")
+        try:
+            self.peer = Netns("p")
+            c, p = self.client.name, self.peer.name
+            res = subprocess.run(["ip", "-n", c, "link", "add", self.CDEV, "type", "veth",
+                                  "peer", "name", self.PDEV, "netns", p],
+                                 capture_output=True, text=True)
+            if res.returncode != 0 and "unknown device type" in res.stderr.lower():
+                pytest.skip("this kernel has no veth links (CONFIG_VETH)")
+            assert res.returncode == 0, "ip link add veth: " + res.stderr.strip()
+            for ns, dev, addrs in ((c, self.CDEV, self.client_addr),
+                                   (p, self.PDEV, self.peer_addr)):
+                sh("ip", "-n", ns, "addr", "add", addrs[4] + "/24", "dev", dev)
+                sh("ip", "-n", ns, "addr", "add", addrs[6] + "/64", "dev", dev, "nodad")
+                sh("ip", "-n", ns, "link", "set", dev, "up")
+            for fam in (4, 6):
+                sh("ip", "-n", c, "-%d" % fam, "neigh", "add", self.silent[fam], "lladdr",
+                   self.NOBODY_MAC, "dev", self.CDEV, "nud", "permanent")
+            end = time.monotonic() + 10
+            while not all("LOWER_UP" in sh("ip", "-n", ns, "-o", "link", "show", "dev", d)
+                          for ns, d in ((c, self.CDEV), (p, self.PDEV))):
+                assert time.monotonic() < end, "the veth pair did not come up"
+                time.sleep(0.02)
+        except BaseException:
+            self.delete()
+            raise
+
+    def delete(self):
+        self.client.delete()
+        if hasattr(self, "peer"):
+            self.peer.delete()
+
+
+@pytest.fixture
+def veth_net(child_factory):
+    net = VethNet()
+    yield net
+    net.delete()
+
+
+def add_netem(netns, dev, delay_ms):
+    """
+    tc netem delay on dev (its egress) in network namespace netns (a Netns):
+    skip the test where the kernel has no netem qdisc (sch_netem).
+    """
+    res = subprocess.run(["tc", "-n", netns.name, "qdisc", "add", "dev", dev, "root",
+                          "netem", "delay", "%dms" % delay_ms], capture_output=True, text=True)
+    if res.returncode != 0 and "unknown" in res.stderr.lower():
+        pytest.skip("this kernel has no netem qdisc (sch_netem)")
+    assert res.returncode == 0, res.stderr
+
+
+# ---------------------------------------------------------------- durations and byte counts
+# (tcpaccept -q, tcptracer -l): more that a Child can be asked to do: an
+# accept timed against the moment its connection was queued, exact byte
+# counts sent and read on a kept socket, waiting for the peer's ACK of all
+# that was sent, an abortive close of one socket.
+
+
+def ms3(text, lo_s, hi_s):
+    """
+    A duration column: milliseconds with 3 decimals (microseconds, cut), at
+    least lo_s and at most hi_s seconds (bounds from the test's own clocks;
+    1 us either side for the cut and the float arithmetic).
+    """
+    assert re.fullmatch(r"\d+\.\d{3}", text), text
+    v = float(text)
+    assert lo_s * 1e3 - 0.001 <= v <= hi_s * 1e3 + 0.001, (text, lo_s, hi_s)
+    return v
+
+
+def ns_within(v, lo_s, hi_s):
+    """A JSON duration: an integer of nanoseconds within [lo_s, hi_s] seconds."""
+    assert type(v) is int, v
+    assert lo_s * 1e9 - 1000 <= v <= hi_s * 1e9 + 1000, (v, lo_s, hi_s)
+    return v
+
+
+def _accept_timed(keep, port, how="accept4", nonblock=False, ready=True, secs=0):
+    """
+    One accept on the listener of port, in this thread, with the raw
+    accept(2) or accept4(2) syscall, timed (CLOCK_MONOTONIC): with ready,
+    first wait until a connection is in its accept queue (the listener
+    is readable only once the handshake completed: t_ready is after the
+    connection became ESTABLISHED); then sleep secs; t_call just before the
+    (first) accept call, t_ret just after it returned the connection. idx:
+    the accepted socket's place in keep.
+    """
+    lsock = listeners[port]
+    lsock.setblocking(not nonblock)
+    t_ready = None
+    if ready:
+        r, _, _ = select.select([lsock], [], [], 30)
+        assert r, "no connection in the accept queue within 30 s"
+        t_ready = time.monotonic()
+    time.sleep(secs)
+    t_call = time.monotonic()
+    while True:
+        if how == "accept":
+            fd = libc.syscall(SYS_ACCEPT, lsock.fileno(), None, None)
+        else:
+            fd = libc.syscall(SYS_ACCEPT4, lsock.fileno(), None, None,
+                              SOCK_NONBLOCK if nonblock else 0)
+        if fd >= 0 or ctypes.get_errno() not in (11, 4):  # EAGAIN, EINTR
+            break
+        if nonblock:
+            select.select([lsock], [], [], 30)
+    t_ret = time.monotonic()
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    s = socket.socket(fileno=fd)
+    s.setblocking(True)
+    keep.append(s)
+    return {"tid": threading.get_native_id(), "idx": len(keep) - 1,
+            "laddr": sockname(s)[0], "lport": sockname(s)[1],
+            "raddr": s.getpeername()[0], "rport": s.getpeername()[1],
+            "t_ready": t_ready, "t_call": t_call, "t_ret": t_ret}
+
+
+def _wait_queued(keep, port):
+    """Return once a connection is in the accept queue of the listener of port."""
+    r, _, _ = select.select([listeners[port]], [], [], 30)
+    assert r, "no connection in the accept queue within 30 s"
+    return time.monotonic()
+
+
+def _pattern(n, off=0):
+    return bytes((off + i) % 251 for i in range(n))
+
+
+def _send_bytes(keep, idx, n):
+    """Send exactly n bytes (a known pattern) on socket idx of keep."""
+    keep[idx].sendall(_pattern(n))
+    return n
+
+
+def _recv_bytes(keep, idx, n):
+    """Read exactly n bytes from socket idx (the pattern _send_bytes sends)."""
+    got = b""
+    while len(got) < n:
+        chunk = keep[idx].recv(n - len(got))
+        assert chunk, "EOF after %d of %d bytes" % (len(got), n)
+        got += chunk
+    assert got == _pattern(n)
+    return len(got)
+
+
+def _recv_eof(keep, idx):
+    """Read socket idx until EOF (the peer's FIN): nothing more may come."""
+    data = keep[idx].recv(1 << 16)
+    assert data == b"", "%d more bytes before EOF" % len(data)
+    return time.monotonic()
+
+
+def _wait_acked(keep, idx, timeout=10):
+    """
+    Wait until the peer acknowledged all that socket idx sent (SIOCOUTQ:
+    bytes sent and not yet acknowledged, 0): a delayed ACK comes within
+    the peer's delayed-ACK timeout.
+    """
+    end = time.monotonic() + timeout
+    buf = ctypes.c_int(0)
+    while True:
+        _check(libc.ioctl(keep[idx].fileno(), termios.TIOCOUTQ, ctypes.byref(buf)), "SIOCOUTQ")
+        if buf.value == 0:
+            return True
+        assert time.monotonic() < end, "%d bytes still unacknowledged" % buf.value
+        time.sleep(0.01)
+
+
+def _abort(keep, idx):
+    """Close socket idx with a reset (SO_LINGER 0); the times around the close."""
+    keep[idx].setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    t0 = time.monotonic()
+    keep[idx].close()
+    return {"t0": t0, "t1": time.monotonic()}
+
+
+def _shutdown_wr(keep, idx):
+    """Half-close socket idx: shutdown(SHUT_WR) sends our FIN."""
+    keep[idx].shutdown(socket.SHUT_WR)
+    return True
+
+
+actions.shutdown_wr = staticmethod(_shutdown_wr)
+actions.accept_timed = staticmethod(_accept_timed)
+actions.wait_queued = staticmethod(_wait_queued)
+actions.send_bytes = staticmethod(_send_bytes)
+actions.recv_bytes = staticmethod(_recv_bytes)
+actions.recv_eof = staticmethod(_recv_eof)
+actions.wait_acked = staticmethod(_wait_acked)
+actions.abort = staticmethod(_abort)

@@ -27,6 +27,8 @@ MARKER_PROG = {
 }
 # rows one connect+accept makes
 ROWS_PER_EXCHANGE = {"tcpconnect": 1, "tcpaccept": 1, "tcptracer": 2}
+# the JSON keys of the rows that are times, which differ from run to run
+DURATIONS = ("time", "latency_ns", "queue_ns", "handshake_ns", "duration_ns")
 
 
 @pytest.fixture(params=TOOLS)
@@ -362,13 +364,27 @@ def test_attach_modes(name, tool, child_factory):
     works. The others fail with one clear line and exit 1, after their
     programs passed the verifier wherever the kernel lets them load at all.
     """
+    check_attach_modes(name, tool, child_factory)
+
+
+@pytest.mark.parametrize("name,option", [("tcpconnect", "-o"), ("tcpaccept", "-q"),
+                                         ("tcptracer", "-l")])
+def test_attach_modes_outcome(name, option, tool, child_factory):
+    """
+    The same with tcpconnect -o, tcpaccept -q and tcptracer -l, whose hooks
+    are others (their durations aside, which differ from run to run).
+    """
+    check_attach_modes(name, tool, child_factory, option)
+
+
+def check_attach_modes(name, tool, child_factory, *extra):
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", "::")
     results = {}
     auto_mode = None
     for mode in ("auto",) + MODES:
-        t = tool(name, "--attach", mode, "--debug", "-j", ready=False)
+        t = tool(name, "--attach", mode, "--debug", "-j", *extra, ready=False)
         line = t.wait_err(lambda l: l.startswith("Tracing") or
                           l.startswith(name + ": --attach") or
                           l.startswith(name + ": no attach mode"), timeout=30)
@@ -384,8 +400,14 @@ def test_attach_modes(name, tool, child_factory):
                 auto_mode = auto_mode[0].split()[3]
             pids = {client.info["pid"], server.info["pid"]}
             rows = [json.loads(l) for l in t.out]
-            rows = [{k: v for k, v in r.items() if k != "time"} for r in rows
-                    if r["pid"] in pids]
+            rows = [r for r in rows if r["pid"] in pids]
+            if extra == ("-o",):
+                assert all(r["result"] == "established" for r in rows), rows
+            if extra == ("-q",):  # known: every connection was made while tracing
+                assert all(k in r for r in rows for k in ("queue_ns", "handshake_ns")), rows
+            if extra == ("-l",):  # C and A rows (the connections are still open)
+                assert not any(k in r for r in rows for k in ("tx_bytes", "duration_ns"))
+            rows = [{k: v for k, v in r.items() if k not in DURATIONS} for r in rows]
             assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), (mode, rows)
             # the client's ephemeral ports differ from run to run: name them
             # and so do the server's accepting threads
