@@ -46,9 +46,9 @@ typedef bool (*tick_fn)(struct session *s, void *ctx);
 void session_every(struct session *s, __u64 period_ns, tick_fn fn, void *ctx);
 
 /*
- * Also read ring buffer map ring: its records go to fn before each batch of
- * events and at session_read_rings(), and a ring half full ends the wait
- * for a batch early. 0, or -1 with errno set.
+ * Also read ring buffer map ring: its records go to fn before each event
+ * and on the loop's timer, and a ring half full ends the wait for a batch
+ * early. 0, or -1 with errno set.
  */
 int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample_fn fn, void *ctx);
 
@@ -58,9 +58,6 @@ int session_add_ring(struct session *s, struct bpf_map *ring, ring_buffer_sample
  * Returns what the function returns.
  */
 int session_deliver(struct session *s, const struct event *e);
-
-/* Hand every record waiting in the rings of session_add_ring() to its fn. */
-void session_read_rings(struct session *s);
 
 /*
  * Deliver events until SIGINT/SIGTERM/SIGHUP or a closed stdout, then drain
