@@ -10,6 +10,14 @@
 
 static __always_inline void accept_queued(enum rd m, const struct sock *sk);
 
+/* The A row of sk into e; false when a filter drops it */
+static __always_inline bool accept_row(enum rd m, struct event *e, const struct sock *sk)
+{
+	task_fill(e);
+	e->type = EV_ACCEPT;
+	return sock_fill(m, e, sk) && port_allowed(e->lport);
+}
+
 static __always_inline void on_accept(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
@@ -18,10 +26,7 @@ static __always_inline void on_accept(enum rd m, const struct sock *sk)
 		accept_queued(m, sk);
 		return;
 	}
-
-	task_fill(&e);
-	e.type = EV_ACCEPT;
-	if (sock_fill(m, &e, sk) && port_allowed(e.lport))
+	if (accept_row(m, &e, sk))
 		emit(&e);
 }
 
@@ -79,9 +84,7 @@ static __always_inline void accept_queued(enum rd m, const struct sock *sk)
 	__u64 key = sk_key(sk);
 	struct queued *q;
 
-	task_fill(&r.e);
-	r.e.type = EV_ACCEPT;
-	if (!sock_fill(m, &r.e, sk) || !port_allowed(r.e.lport))
+	if (!accept_row(m, &r.e, sk))
 		return;
 	q = bpf_map_lookup_elem(&queued, &key);
 	if (q) {

@@ -217,7 +217,6 @@ static __always_inline void on_set_state(enum rd m, const struct sock *sk, int o
 {
 	struct event_more r = {};
 	__u64 key = sk_key(sk), now;
-	struct event *p;
 
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
 		if (connect_begin(m, &r.e, sk))
@@ -227,12 +226,8 @@ static __always_inline void on_set_state(enum rd m, const struct sock *sk, int o
 	/* a simultaneous open goes on through SYN_RECV */
 	if ((oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV) || newstate == TCP_SYN_RECV)
 		return;
-	p = bpf_map_lookup_elem(&pending, &key);
-	if (!p)
+	if (!connect_take(sk, &r.e))
 		return;
-	__builtin_memcpy(&r.e, p, sizeof(r.e));
-	if (bpf_map_delete_elem(&pending, &key))
-		return; /* somebody else reported it */
 	if (newstate == TCP_ESTABLISHED) {
 		r.outcome = OC_ESTABLISHED;
 	} else {
