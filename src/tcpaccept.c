@@ -8,8 +8,6 @@
 /* Which programs load in which attach mode (progs.h) */
 static const struct prog_entry tcpaccept_progs[] = {
 	ACCEPT_PROGS(PROG_ENTRY, tcpaccept_bpf),
-	STATE_PROGS(PROG_ENTRY, tcpaccept_bpf, ROLE_QUEUE),
-	PROG_ENTRY(tcpaccept_bpf, tp_set_state, IN_TRACEPOINT, ROLE_QUEUE),
 };
 
 SKEL_OPS(tcpaccept_bpf, tcpaccept_progs);

@@ -142,16 +142,17 @@ def test_handshake_with_netem(tool, child_factory, veth_net, fam):
 @pytest.mark.parametrize("laddr,caddr,fam", CASES, ids=IDS)
 def test_queued_before_start(tool, child_factory, laddr, caddr, fam):
     """
-    A connection already in the accept queue when the tool starts: QUEUE
-    and HS "-", no queue_ns or handshake_ns; the next one, made after the
-    start, has both.
+    A connection already in the accept queue when the tool starts has its
+    figures too (the kernel stamped it as it was queued): QUEUE from before
+    the tool's start, at least from the listener turning readable to the
+    accept call; HS within the connect call and that.
     """
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
     port = server.call("listen", laddr)
     early = client.call("connect_timed", caddr, port)
     assert early["errno"] == 0
-    server.call("wait_queued", port)  # ESTABLISHED
+    queued_by = server.call("wait_queued", port)  # ESTABLISHED by then
     t, j = start_both(tool)
     time.sleep(SLEEP)
     a1 = server.call("accept_timed", port, "accept4", False, False, 0)
@@ -163,12 +164,45 @@ def test_queued_before_start(tool, child_factory, laddr, caddr, fam):
     assert t.out[0] == HEADER
     rows = rows_of(t, HEADER, server, client)
     assert without_times(rows) == [expect_row(server, a1, fam), expect_row(server, a2, fam)]
-    assert (rows[0]["QUEUE(ms)"], rows[0]["HS(ms)"]) == ("-", "-")
     objs = json_of(j, server, client)
     assert len(objs) == 2
-    same_json(objs[0], server, a1, fam, JSON_KEYS)
+    same_json(objs[0], server, a1, fam, QUEUE_KEYS)
     same_json(objs[1], server, a2, fam, QUEUE_KEYS)
+    queue = (a1["t_call"] - queued_by, a1["t_ret"] - early["t0"])
+    assert queue[0] >= SLEEP
+    ms3(rows[0]["QUEUE(ms)"], *queue)
+    ns_within(objs[0]["queue_ns"], *queue)
+    ms3(rows[0]["HS(ms)"], 0, queued_by - early["t0"])
+    ns_within(objs[0]["handshake_ns"], 0, queued_by - early["t0"])
     check_queued(rows[1], objs[1], late, a2)
+
+
+@pytest.mark.parametrize("laddr,caddr,fam", CASES, ids=IDS)
+def test_data_before_accept(tool, child_factory, laddr, caddr, fam):
+    """
+    The client sends data while its connection waits in the queue: the
+    data's arrival moves neither figure (QUEUE still from the handshake's
+    completion, HS still the handshake), and the server reads it all.
+    """
+    n = 5000
+    server = child_factory(comm="tcpt-server")
+    client = child_factory(comm="tcpt-client")
+    port = server.call("listen", laddr)
+    t, j = start_both(tool)
+    server.send("accept_timed", port, "accept4", False, True, SLEEP)
+    c = client.call("connect_timed", caddr, port)
+    assert c["errno"] == 0
+    time.sleep(SLEEP / 2)
+    assert client.call("send_bytes", c["idx"], n) == n
+    a = server.recv()
+    assert server.call("recv_bytes", a["idx"], n) == n
+    stop_both(t, j, server, 1)
+    rows = rows_of(t, HEADER, server, client)
+    assert without_times(rows) == [expect_row(server, a, fam)]
+    objs = json_of(j, server, client)
+    assert len(objs) == 1
+    same_json(objs[0], server, a, fam, QUEUE_KEYS)
+    check_queued(rows[0], objs[0], c, a)
 
 
 @pytest.mark.parametrize("json_out", [False, True], ids=["table", "json"])
