@@ -174,6 +174,18 @@ static bool raw_exits(void)
 	return state == EACCES || (state == ENOENT && !admin);
 }
 
+/*
+ * Which kind of connect(2) exit tcpconnect -o loads in tracepoint mode:
+ * the classic tracepoint where accept's would be (raw: raw_exits()) and
+ * its program can find the call's arguments, which the tracepoint's record
+ * lacks, through bpf_task_pt_regs() (Linux 5.15); else the raw one.
+ */
+static bool connect_exit_raw(bool raw)
+{
+	return raw ||
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_TRACEPOINT, BPF_FUNC_task_pt_regs, NULL) != 1;
+}
+
 /* The table entry of program p; NULL (and why set) unless there is exactly one. */
 static const struct prog_entry *entry_of(const struct loader *l, const struct bpf_program *p,
 					 char *why, size_t len)
@@ -194,7 +206,13 @@ static const struct prog_entry *entry_of(const struct loader *l, const struct bp
 	return n == 1 ? e : NULL;
 }
 
-static bool wanted(const struct prog_entry *e, enum attach_mode m, const struct opts *o, bool raw)
+/* Which kinds of syscall exits load: raw (true) or classic */
+struct exits {
+	bool accept_raw, connect_raw;
+};
+
+static bool wanted(const struct prog_entry *e, enum attach_mode m, const struct opts *o,
+		   struct exits x)
 {
 	if (!(e->modes & (1u << m)))
 		return false;
@@ -202,15 +220,17 @@ static bool wanted(const struct prog_entry *e, enum attach_mode m, const struct 
 	case ROLE_DNS:
 		return o->dns;
 	case ROLE_ACCEPT_EXIT:
-		return !raw;
+		return !x.accept_raw;
 	case ROLE_ACCEPT_EXIT_RAW:
-		return raw;
+		return x.accept_raw;
 	case ROLE_OUTCOME:
 		return o->outcome;
 	case ROLE_NO_OUTCOME:
 		return !o->outcome;
-	case ROLE_QUEUE:
-		return o->queue;
+	case ROLE_OUTCOME_EXIT:
+		return o->outcome && !x.connect_raw;
+	case ROLE_OUTCOME_EXIT_RAW:
+		return o->outcome && x.connect_raw;
 	default:
 		return true;
 	}
@@ -227,7 +247,8 @@ static int open_in_mode(struct loader *l, enum attach_mode m, char *why, size_t 
 		.sz = sizeof(oo),
 		.btf_custom_path = getenv(BTF_ENV),
 	};
-	bool need_tracefs = false, need_cgroup = false, need_btf = false, raw = raw_exits();
+	bool need_tracefs = false, need_cgroup = false, need_btf = false;
+	struct exits x = { .accept_raw = raw_exits() };
 	struct bpf_program *p;
 	int nprogs = 0;
 
@@ -242,13 +263,16 @@ static int open_in_mode(struct loader *l, enum attach_mode m, char *why, size_t 
 		snprintf(why, len, "cannot set up the BPF maps (%s)", strerror(errno));
 		return -1;
 	}
+	/* a probe: only where the choice is to be made */
+	x.connect_raw =
+		l->opts->outcome && m == ATTACH_TRACEPOINT && connect_exit_raw(x.accept_raw);
 	bpf_object__for_each_program (p, l->obj) {
 		const struct prog_entry *e = entry_of(l, p, why, len);
 		bool on;
 
 		if (!e)
 			return -1;
-		on = wanted(e, m, l->opts, raw);
+		on = wanted(e, m, l->opts, x);
 		bpf_program__set_autoload(p, on);
 		nprogs += on;
 		need_tracefs |= on && bpf_program__type(p) == BPF_PROG_TYPE_TRACEPOINT;

@@ -20,13 +20,14 @@
 
 /* What a program is for, when that decides whether it is loaded. */
 enum prog_role {
-	ROLE_HOOK,	      /* a hook of the tool's: loaded in its modes */
-	ROLE_DNS,	      /* tcpconnect -d's DNS capture: loaded only with -d */
-	ROLE_ACCEPT_EXIT,     /* an accept syscall exit on its classic tracepoint */
-	ROLE_ACCEPT_EXIT_RAW, /* the accept syscall exits on the raw sys_exit one */
-	ROLE_OUTCOME,	      /* tcpconnect -o's hooks: loaded only with -o */
-	ROLE_NO_OUTCOME,      /* a hook -o does without: loaded only without it */
-	ROLE_QUEUE,	      /* tcpaccept -q's hooks: loaded only with -q */
+	ROLE_HOOK,	       /* a hook of the tool's: loaded in its modes */
+	ROLE_DNS,	       /* tcpconnect -d's DNS capture: loaded only with -d */
+	ROLE_ACCEPT_EXIT,      /* an accept syscall exit on its classic tracepoint */
+	ROLE_ACCEPT_EXIT_RAW,  /* the accept syscall exits on the raw sys_exit one */
+	ROLE_OUTCOME,	       /* tcpconnect -o's hooks: loaded only with -o */
+	ROLE_NO_OUTCOME,       /* a hook -o does without: loaded only without it */
+	ROLE_OUTCOME_EXIT,     /* -o's connect exit on its classic tracepoint */
+	ROLE_OUTCOME_EXIT_RAW, /* -o's connect exit on the raw sys_exit one */
 };
 
 struct prog_entry {

@@ -24,7 +24,8 @@ static const struct prog_entry tcpconnect_progs[] = {
 	PROG_ENTRY(tcpconnect_bpf, kprobe_reset, IN_KPROBE, ROLE_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, tp_outcome_state, IN_TRACEPOINT, ROLE_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, tp_reset, IN_TRACEPOINT, ROLE_OUTCOME),
-	PROG_ENTRY(tcpconnect_bpf, sys_exit_connect, IN_TRACEPOINT, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, sys_exit_connect, IN_TRACEPOINT, ROLE_OUTCOME_EXIT),
+	PROG_ENTRY(tcpconnect_bpf, sys_exit_connect_raw, IN_TRACEPOINT, ROLE_OUTCOME_EXIT_RAW),
 };
 
 SKEL_OPS_LOSSES(tcpconnect_bpf, tcpconnect_progs,

@@ -106,16 +106,6 @@ struct {
 } waiters_listed SEC(".maps");
 
 /*
- * The syscall-exit tracepoints' record (the format is a stable ABI:
- * common fields, then the syscall number and the return value).
- */
-struct sys_exit_args {
-	__u64 common;
-	int nr;
-	long ret;
-};
-
-/*
  * In fentry and kprobe modes: the socket the hook on inet_csk_accept
  * reported for this thread's accept that returns now (NULL: none), or
  * false when the exit has nothing to do (waiters listed, and this thread

@@ -25,6 +25,16 @@
 #error "how a compat task is known: add this architecture's"
 #endif
 
+/*
+ * The syscall-exit tracepoints' record (the format is a stable ABI:
+ * common fields, then the syscall number and the return value).
+ */
+struct sys_exit_args {
+	__u64 common;
+	int nr;
+	long ret;
+};
+
 /* The socket behind file descriptor fd of table fdt (read as m says), or NULL. */
 static __always_inline const struct sock *fdt_sock(enum rd m, struct fdtable *fdt, long fd)
 {

@@ -187,6 +187,7 @@ int BPF_PROG(tp_retransmit, const struct sock *sk)
 #define EALREADY 114
 #define EINPROGRESS 115
 #define ECONNREFUSED 111
+#define ETIMEDOUT 110
 #define ERESTARTSYS 512
 #define ERESTART_RESTARTBLOCK 516
 
@@ -203,6 +204,9 @@ static __always_inline void deliver_outcome(struct event_more *r)
 /*
  * Tracepoint mode: the socket whose failed attempt was reported, by the tid
  * of its caller; that caller's connect(2) returning the error is no news.
+ * Refused and timed-out attempts are not kept: connect(2) returns those
+ * errors only after a SYN, so the exit knows them for reported (the
+ * refused ones are most failures, and cost the least this way).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -211,21 +215,28 @@ struct {
 	__type(value, __u64); /* sk_key() */
 } reported_by_tid SEC(".maps");
 
-/* -o: a state change (state.bpf.h; tp_outcome_state below in tracepoint mode) */
-static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
-					 int newstate)
+/* An error connect(2) returns only after its SYN left: the state change reported it */
+static __always_inline bool after_syn_errno(long err)
+{
+	return err == ECONNREFUSED || err == ETIMEDOUT;
+}
+
+/* -o: an attempt begins, sk entering SYN_SENT inside connect() */
+static __always_inline void outcome_begin(enum rd m, const struct sock *sk)
+{
+	struct event e = {};
+	__u64 key = sk_key(sk);
+
+	if (RD(m, sk, sk_protocol) == IPPROTO_TCP && connect_begin(m, &e, sk))
+		track(&pending, &key, &e);
+}
+
+/* -o: sk left SYN_SENT (or a simultaneous open's SYN_RECV) for newstate */
+static __always_inline void outcome_end(enum rd m, const struct sock *sk, int newstate)
 {
 	struct event_more r = {};
 	__u64 key = sk_key(sk), now;
 
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		if (connect_begin(m, &r.e, sk))
-			track(&pending, &key, &r.e);
-		return;
-	}
-	/* a simultaneous open goes on through SYN_RECV */
-	if ((oldstate != TCP_SYN_SENT && oldstate != TCP_SYN_RECV) || newstate == TCP_SYN_RECV)
-		return;
 	if (!connect_take(sk, &r.e))
 		return;
 	if (newstate == TCP_ESTABLISHED) {
@@ -240,7 +251,7 @@ static __always_inline void on_set_state(enum rd m, const struct sock *sk, int o
 			r.outcome = OC_REFUSED;
 		else
 			r.outcome = OC_ERROR;
-		if (cfg.connect_exits) {
+		if (cfg.connect_exits && !after_syn_errno(r.err)) {
 			__u32 tid = r.e.tid;
 
 			bpf_map_update_elem(&reported_by_tid, &tid, &key, BPF_ANY);
@@ -253,6 +264,22 @@ static __always_inline void on_set_state(enum rd m, const struct sock *sk, int o
 	r.e.flags &= ~EVF_RST;
 	r.e.lport = sock_lport(sk);
 	deliver_outcome(&r);
+}
+
+/*
+ * -o: a state change (state.bpf.h; tp_outcome_state below in tracepoint
+ * mode). Most concern no attempt and leave at the first tests, before any
+ * work: an accepted connection's SYN_RECV has no socket of a caller yet, a
+ * simultaneous open's does.
+ */
+static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
+					 int newstate)
+{
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
+		outcome_begin(m, sk);
+	else if ((oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && RD(m, sk, sk_socket))) &&
+		 newstate != TCP_SYN_RECV)
+		outcome_end(m, sk, newstate);
 }
 
 /* A RST came: if sk is connecting, its CLOSE is a refusal. */
@@ -360,8 +387,7 @@ int BPF_KPROBE(kprobe_reset, struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_outcome_state, const struct sock *sk, int oldstate, int newstate)
 {
-	if (sk->sk_protocol == IPPROTO_TCP)
-		on_set_state(RD_BTF, sk, oldstate, newstate);
+	on_set_state(RD_BTF, sk, oldstate, newstate);
 	return 0;
 }
 
@@ -376,21 +402,18 @@ int BPF_PROG(tp_reset, const struct sock *sk)
  * connect(2) returned: a failure the state changes did not report (none
  * happened: no route; or the socket closed before its SYN: no local port),
  * or (EINPROGRESS) the local port of an attempt under way. A success has
- * been reported by then, and errors that are no new attempt (already
- * connecting or connected, interrupted) are left.
+ * been reported by then, and so has a refusal or a timeout; errors that are
+ * no new attempt (already connecting or connected, interrupted) are left. regs: the caller's saved
+ * registers, for the call's arguments.
  */
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
+static __always_inline int on_connect_exit(struct pt_regs *regs, long ret)
 {
 	const struct sock *sk;
 	__u64 key, *seen;
 	__u32 tid;
 
-	/* every syscall of the machine passes here: leave at once */
-	if (SYSCALL_NR(regs) != cfg.nr_connect || ret == 0 || COMPAT_TASK())
-		return 0;
 	if (ret == -EALREADY || ret == -EISCONN || ret == -EINTR ||
-	    (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK))
+	    (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) || after_syn_errno(-ret))
 		return 0;
 	sk = fd_sock(SYSCALL_ARG0(regs));
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
@@ -408,6 +431,34 @@ int BPF_PROG(sys_exit_connect, struct pt_regs *regs, long ret)
 	}
 	outcome_failed(RD_PROBE, sk, (const void *)SYSCALL_ARG1(regs), true, -ret);
 	return 0;
+}
+
+/*
+ * The exit comes in two kinds, as accept's do (accept.bpf.h); userspace
+ * loads one (connect_exit_raw() in loader.c):
+ * - the classic tracepoint of connect(2) alone, where tracefs and
+ *   perf_event_open() serve and the kernel has bpf_task_pt_regs() (Linux
+ *   5.15) to find the arguments, which its record lacks;
+ * - the raw tracepoint of every syscall's exit, filtered here by number.
+ */
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct sys_exit_args *ctx)
+{
+	struct pt_regs *regs;
+
+	if (ctx->ret == 0 || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	return on_connect_exit(regs, ctx->ret);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit_connect_raw, struct pt_regs *regs, long ret)
+{
+	/* every syscall of the machine passes here: leave at once */
+	if (SYSCALL_NR(regs) != cfg.nr_connect || ret == 0 || COMPAT_TASK())
+		return 0;
+	return on_connect_exit(regs, ret);
 }
 
 /* ---- -d: DNS answers, in every mode ---- */

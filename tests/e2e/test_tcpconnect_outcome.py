@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from conftest import Netns, table_rows
+from conftest import Netns, linked_prog_names, mode_in_use, table_rows, tool_argv
+from test_common import CAPS, KERNEL, as_nobody
 from test_tcpconnect import CASES, expect_row, mapped, norm, rows_of, wait_rows
 from test_tcpconnect import HEADER as PLAIN
 from test_tcpconnect_dns import check_query, dns_server, listeners, resolver_child  # noqa: F401
@@ -27,6 +28,7 @@ HEADER_L = ("PID     COMM         IP SADDR            LPORT  DADDR            DP
 JSON_KEYS = ["time", "type", "pid", "tid", "uid", "comm", "ip", "laddr", "lport", "raddr",
              "rport", "netns"]
 EINPROGRESS = errno.EINPROGRESS
+EXITS = {"sys_exit_connect", "sys_exit_connect_raw"}  # -o's, tracepoint mode
 
 
 def loopback_local(conn):
@@ -356,6 +358,39 @@ def test_failed_no_route(tool, child_factory, lone_netns, fam, dest, bind):
     assert len(mine) == 1
     same_json(mine[0], want_json(client, c, "failed:ENETUNREACH", errno.ENETUNREACH,
                                  client.info["netns"], laddr=laddr, lport=lport))
+    check_latency_ns(mine[0], 0, c["t1"] - c["t0"])
+
+
+@pytest.mark.parametrize("as_root", [True, False], ids=["root", "nobody"])
+def test_failed_no_route_at_either_exit(tool, child_factory, lone_netns, as_root):
+    """
+    Tracepoint mode sees a connect that fails before its SYN at connect(2)'s
+    exit: its classic tracepoint as root where the kernel has
+    bpf_task_pt_regs() (Linux 5.15) for the call's arguments; the raw
+    sys_exit one as nobody with only CAP_BPF and CAP_PERFMON (tracefs is
+    root's: README) or on an older kernel. Either gives the same row.
+    """
+    if mode_in_use("tcpconnect") != "tracepoint":
+        pytest.skip("the connect exits are tracepoint mode's")
+    argv = tool_argv("tcpconnect", "-o", "-j")
+    if not as_root:
+        ns = child_factory(comm="tcpt-mounts").call("own_mounts", True)
+        argv = as_nobody(CAPS["tcpconnect"], ns, argv)
+    client = child_factory(comm="tcpt-client", netns_path=lone_netns.path)
+    j = tool("tcpconnect", argv=argv)
+    linked = linked_prog_names(j.proc.pid)
+    classic = as_root and KERNEL >= (5, 15)
+    want = "sys_exit_connect" if classic else "sys_exit_connect_raw"
+    assert want in linked and len(linked & EXITS) == 1, linked
+    c = client.call("connect_timed", "10.99.0.1", 4242, 4, False, None, None)
+    assert c["errno"] == errno.ENETUNREACH
+    wait_rows(j, client.info["pid"], 1)
+    time.sleep(0.2)
+    assert j.stop() == 0
+    mine = json_of(j, client.info["pid"])
+    assert len(mine) == 1
+    same_json(mine[0], want_json(client, c, "failed:ENETUNREACH", errno.ENETUNREACH,
+                                 client.info["netns"], laddr="0.0.0.0", lport=0))
     check_latency_ns(mine[0], 0, c["t1"] - c["t0"])
 
 
