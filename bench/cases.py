@@ -54,6 +54,8 @@ def our_cases():
     # options beside the tool without them, on the same storms
     cases.append(ours("v4 cycle", "tcpconnect", ["-o"], "file"))
     cases.append(ours("v4 refused", "tcpconnect", ["-o"], "file"))
+    cases.append(ours("v4 cycle", "tcpaccept", ["-q"], "file"))
+    cases.append(ours("v4 cycle", "tcptracer", ["-l"], "file"))
     for tool in TOOLS:
         cases.append(ours("v4 concurrent", tool, ["-j"], "pipe"))
     return cases
