@@ -63,6 +63,20 @@ def stop_both(t, j, server, n):
     assert t.stop() == 0 and j.stop() == 0
 
 
+def one_row(t, j, server, client, a, fam):
+    """
+    Stop both copies (start_both): each has one row, accept a's, exact but
+    for the times; that row and its JSON object.
+    """
+    stop_both(t, j, server, 1)
+    rows = rows_of(t, HEADER, server, client)
+    assert without_times(rows) == [expect_row(server, a, fam)]
+    objs = json_of(j, server, client)
+    assert len(objs) == 1
+    same_json(objs[0], server, a, fam, QUEUE_KEYS)
+    return rows[0], objs[0]
+
+
 def check_queued(row, o, c, a, hs_hi=None):
     """
     QUEUE of accept a (timed by accept_timed with ready) of connect c: at
@@ -91,14 +105,9 @@ def test_queue_wait(tool, child_factory, laddr, caddr, fam):
     assert c["errno"] == 0 and (a["rport"], a["lport"]) == (c["lport"], port)
     if caddr != laddr:
         assert a["raddr"] == "::ffff:127.0.0.1"
-    stop_both(t, j, server, 1)
+    row, obj = one_row(t, j, server, client, a, fam)
     assert t.out[0] == HEADER
-    rows = rows_of(t, HEADER, server, client)
-    assert without_times(rows) == [expect_row(server, a, fam)]
-    objs = json_of(j, server, client)
-    assert len(objs) == 1
-    same_json(objs[0], server, a, fam, QUEUE_KEYS)
-    check_queued(rows[0], objs[0], c, a)
+    check_queued(row, obj, c, a)
 
 
 @pytest.mark.parametrize("fam", [4, 6], ids=["ipv4", "ipv6"])
@@ -124,19 +133,14 @@ def test_handshake_with_netem(tool, child_factory, veth_net, fam):
     a = server.recv()
     assert c["errno"] == 0 and c["t1"] - c["t0"] >= 0.1
     assert (a["raddr"], a["rport"], a["laddr"]) == (here, c["lport"], there)
-    stop_both(t, j, server, 1)
-    rows = rows_of(t, HEADER, server, client)
-    assert without_times(rows) == [expect_row(server, a, fam)]
-    objs = json_of(j, server, client)
-    assert len(objs) == 1
-    same_json(objs[0], server, a, fam, QUEUE_KEYS)
+    row, obj = one_row(t, j, server, client, a, fam)
     # the SYN-ACK left at the earliest 100 ms after the connect call
     hs_hi = a["t_ready"] - c["t0"] - 0.1
-    ms3(rows[0]["HS(ms)"], 0.1, hs_hi)
-    ns_within(objs[0]["handshake_ns"], 0.1, hs_hi)
+    ms3(row["HS(ms)"], 0.1, hs_hi)
+    ns_within(obj["handshake_ns"], 0.1, hs_hi)
     queue = (a["t_call"] - a["t_ready"], a["t_ret"] - c["t0"] - 0.2)
-    ms3(rows[0]["QUEUE(ms)"], *queue)
-    ns_within(objs[0]["queue_ns"], *queue)
+    ms3(row["QUEUE(ms)"], *queue)
+    ns_within(obj["queue_ns"], *queue)
 
 
 @pytest.mark.parametrize("laddr,caddr,fam", CASES, ids=IDS)
@@ -196,13 +200,8 @@ def test_data_before_accept(tool, child_factory, laddr, caddr, fam):
     assert client.call("send_bytes", c["idx"], n) == n
     a = server.recv()
     assert server.call("recv_bytes", a["idx"], n) == n
-    stop_both(t, j, server, 1)
-    rows = rows_of(t, HEADER, server, client)
-    assert without_times(rows) == [expect_row(server, a, fam)]
-    objs = json_of(j, server, client)
-    assert len(objs) == 1
-    same_json(objs[0], server, a, fam, QUEUE_KEYS)
-    check_queued(rows[0], objs[0], c, a)
+    row, obj = one_row(t, j, server, client, a, fam)
+    check_queued(row, obj, c, a)
 
 
 @pytest.mark.parametrize("json_out", [False, True], ids=["table", "json"])
@@ -265,13 +264,8 @@ def test_accept_paths(tool, child_factory, laddr, caddr, fam, how, nonblock):
     c = client.call("connect_timed", caddr, port)
     a = server.recv()
     assert c["errno"] == 0 and a["rport"] == c["lport"]
-    stop_both(t, j, server, 1)
-    rows = rows_of(t, HEADER, server, client)
-    assert without_times(rows) == [expect_row(server, a, fam)]
-    objs = json_of(j, server, client)
-    assert len(objs) == 1
-    same_json(objs[0], server, a, fam, QUEUE_KEYS)
-    check_queued(rows[0], objs[0], c, a)
+    row, obj = one_row(t, j, server, client, a, fam)
+    check_queued(row, obj, c, a)
 
 
 @pytest.mark.parametrize("how", ["accept", "accept4"])
@@ -293,15 +287,10 @@ def test_accept_blocked_before_start(tool, child_factory, how):
     a = server.recv()
     assert c["errno"] == 0 and a["rport"] == c["lport"]
     assert a["t_call"] <= c["t0"] - SLEEP
-    stop_both(t, j, server, 1)
-    rows = rows_of(t, HEADER, server, client)
-    assert without_times(rows) == [expect_row(server, a, 6)]
-    objs = json_of(j, server, client)
-    assert len(objs) == 1
-    same_json(objs[0], server, a, 6, QUEUE_KEYS)
-    assert objs[0]["tid"] == a["tid"]
+    row, obj = one_row(t, j, server, client, a, 6)
+    assert obj["tid"] == a["tid"]
     span = a["t_ret"] - c["t0"]
-    ms3(rows[0]["QUEUE(ms)"], 0, span)
-    ms3(rows[0]["HS(ms)"], 0, span)
-    ns_within(objs[0]["queue_ns"], 0, span)
-    ns_within(objs[0]["handshake_ns"], 0, span)
+    ms3(row["QUEUE(ms)"], 0, span)
+    ms3(row["HS(ms)"], 0, span)
+    ns_within(obj["queue_ns"], 0, span)
+    ns_within(obj["handshake_ns"], 0, span)
