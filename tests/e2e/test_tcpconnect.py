@@ -53,7 +53,13 @@ def wait_rows(t, pid, n, timeout=10):
         if len(got) >= n:
             return got
         time.sleep(0.02)
-    raise AssertionError("expected %d rows of pid %d, got %r" % (n, pid, t.out))
+    # what the tool prints once stopped (it reads its rings to the end)
+    # tells a row held unread from one never sent
+    printed = len(t.out)
+    rc = t.stop()
+    raise AssertionError("expected %d rows of pid %d within %g s, got %r; stopped (exit %s) "
+                         "it printed %r more, stderr %r" % (n, pid, timeout, t.out[:printed], rc,
+                                                            t.out[printed:], t.err[-10:]))
 
 
 # Each case: listener address, connect address, family of the connecting socket
