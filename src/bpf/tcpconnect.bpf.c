@@ -20,7 +20,6 @@
 #include "core.bpf.h"
 #include "connect.bpf.h"
 #include "syscall.bpf.h"
-#include "state.bpf.h"
 
 /* Connects between their start and their report, by socket (full: a loss). */
 struct {
@@ -167,20 +166,31 @@ int BPF_PROG(tp_retransmit, const struct sock *sk)
 /* ---- -o: how each attempt went, in every mode ---- */
 
 /*
- * With -o an attempt is tracked from its socket entering SYN_SENT (inside
- * tcp_v4_connect()/tcp_v6_connect(), in the caller's context: who, where
- * to, and the start) to its leaving SYN_SENT, wherever that happens (the
- * network receive path, a timer, the caller closing it):
- *   ESTABLISHED                       established
- *   CLOSE with sk_err, after a RST    refused (the RST hook marks the entry)
- *   CLOSE with another sk_err         that error: an ICMP unreachable, a timeout
- *   CLOSE with no error               aborted by its caller (close, disconnect)
- *   CLOSE before any segment left     failed inside connect(): its return
- *                                     reports it, with the syscall's errno
- * A connect that fails before entering SYN_SENT (no route) is seen only at
- * its return: fexit or kretprobe of tcp_v*_connect(), and in tracepoint mode
- * the exit of connect(2). The attempts still pending at the end are read by
- * userspace from the pending map.
+ * With -o an attempt is tracked from its start, in the caller's context
+ * (who, where to, when), to its outcome, wherever that comes (the network
+ * receive path, a timer, the caller closing the socket):
+ *   established                      the handshake completed
+ *   refused                          a RST answered the SYN (the RST hook
+ *                                    marks the entry; its error ends it)
+ *   another sk_err                   an ICMP unreachable, a timeout
+ *   no error                         aborted by its caller (close, disconnect)
+ *   failed inside connect()          before any SYN left: its return reports
+ *                                    it, with the syscall's errno
+ * The start and the hooks differ by mode:
+ * - fentry and kprobe: the attempt starts at the return of
+ *   tcp_v4_connect()/tcp_v6_connect() (its SYN sent, the socket still
+ *   locked by its caller, so nothing has answered yet) and ends on hooks
+ *   that run once per attempt, or leave at once: tcp_finish_connect()
+ *   (established), the socket's error report (refused, ICMP, timeout: the
+ *   kernel sets sk_err, then reports it), tcp_close() and tcp_disconnect()
+ *   of a socket still in SYN_SENT (aborted). No program runs at the other
+ *   state changes of every TCP socket.
+ * - tracepoint: from the socket entering SYN_SENT to its leaving it, both
+ *   seen by sock:inet_sock_set_state (there is no other tracepoint for
+ *   them); a connect that fails before SYN_SENT (no route) is seen at the
+ *   exit of connect(2).
+ * The attempts still pending at the end are read by userspace from the
+ * pending map.
  */
 #define EINTR 4
 #define EISCONN 106
@@ -221,7 +231,11 @@ static __always_inline bool after_syn_errno(long err)
 	return err == ECONNREFUSED || err == ETIMEDOUT;
 }
 
-/* -o: an attempt begins, sk entering SYN_SENT inside connect() */
+/*
+ * -o: an attempt begins inside connect(), in its caller's context: sk
+ * entering SYN_SENT (tracepoint mode: no local port yet, unless bound) or
+ * tcp_v*_connect() returning (fentry, kprobe).
+ */
 static __always_inline void outcome_begin(enum rd m, const struct sock *sk)
 {
 	struct event e = {};
@@ -231,19 +245,17 @@ static __always_inline void outcome_begin(enum rd m, const struct sock *sk)
 		track(&pending, &key, &e);
 }
 
-/* -o: sk left SYN_SENT (or a simultaneous open's SYN_RECV) for newstate */
-static __always_inline void outcome_end(enum rd m, const struct sock *sk, int newstate)
+/* -o: the attempt on sk ended, established or not (sk_err, a RST, or aborted) */
+static __always_inline void outcome_end(enum rd m, const struct sock *sk, bool established)
 {
 	struct event_more r = {};
 	__u64 key = sk_key(sk), now;
 
 	if (!connect_take(sk, &r.e))
 		return;
-	if (newstate == TCP_ESTABLISHED) {
+	if (established) {
 		r.outcome = OC_ESTABLISHED;
 	} else {
-		if (!BPF_CORE_READ((const struct tcp_sock *)sk, segs_out))
-			return; /* failed inside connect(): its return reports it */
 		r.err = RD(m, sk, sk_err);
 		if (!r.err)
 			r.outcome = OC_ABORTED;
@@ -267,19 +279,27 @@ static __always_inline void outcome_end(enum rd m, const struct sock *sk, int ne
 }
 
 /*
- * -o: a state change (state.bpf.h; tp_outcome_state below in tracepoint
- * mode). Most concern no attempt and leave at the first tests, before any
- * work: an accepted connection's SYN_RECV has no socket of a caller yet, a
- * simultaneous open's does.
+ * -o, tracepoint mode: a state change (tp_outcome_state below). Most concern
+ * no attempt and leave at the first tests, before any work: an accepted
+ * connection's SYN_RECV has no socket of a caller yet, a simultaneous
+ * open's does. A socket closing before any segment left failed inside
+ * connect(): its exit reports it.
  */
-static __always_inline void on_set_state(enum rd m, const struct sock *sk, int oldstate,
-					 int newstate)
+static __always_inline void outcome_state(const struct sock *sk, int oldstate, int newstate)
 {
-	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT)
-		outcome_begin(m, sk);
-	else if ((oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && RD(m, sk, sk_socket))) &&
-		 newstate != TCP_SYN_RECV)
-		outcome_end(m, sk, newstate);
+	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
+		outcome_begin(RD_BTF, sk);
+	} else if ((oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && sk->sk_socket)) &&
+		   newstate != TCP_SYN_RECV) {
+		if (newstate == TCP_CLOSE &&
+		    !BPF_CORE_READ((const struct tcp_sock *)sk, segs_out)) {
+			__u64 key = sk_key(sk);
+
+			bpf_map_delete_elem(&pending, &key);
+			return;
+		}
+		outcome_end(RD_BTF, sk, newstate == TCP_ESTABLISHED);
+	}
 }
 
 /* A RST came: if sk is connecting, its CLOSE is a refusal. */
@@ -355,29 +375,73 @@ static __always_inline void outcome_port(const struct sock *sk)
 		p->lport = sock_lport(sk);
 }
 
-/* fentry and kprobe modes: tcp_v*_connect() returned */
+/*
+ * fentry and kprobe modes: tcp_v*_connect() returned; with 0 its SYN is
+ * sent (or deferred to the first write, for a TCP Fast Open connect) and
+ * the attempt starts: who, where to, the local port and the time.
+ */
 static __always_inline void outcome_connect_return(enum rd m, struct sock *sk, int ret,
 						   const struct sockaddr *uaddr)
 {
 	if (ret < 0)
 		outcome_failed(m, sk, uaddr, false, -ret);
-	else
-		outcome_port(sk);
+	else if (ret == 0)
+		outcome_begin(m, sk);
 }
 
-SEC("fentry/tcp_reset")
-int BPF_PROG(fentry_reset, struct sock *sk)
+/* The handshake completed: the SYN-ACK came (tcp_finish_connect()) */
+static __always_inline void outcome_established(enum rd m, const struct sock *sk)
 {
-	outcome_reset(sk);
-	return 0;
+	outcome_end(m, sk, true);
 }
 
-SEC("kprobe/tcp_reset")
-int BPF_KPROBE(kprobe_reset, struct sock *sk)
+/*
+ * The socket's error report: a RST, an ICMP error or the SYN retries'
+ * timeout set sk_err and end the attempt. A report with no error yet (an
+ * ICMP error queued for IP_RECVERR, before tcp_v*_err() sets sk_err) ends
+ * nothing.
+ */
+static __always_inline void outcome_error(enum rd m, const struct sock *sk)
+{
+	if (RD(m, sk, sk_err))
+		outcome_end(m, sk, false);
+}
+
+/* The caller closes or disconnects sk: an attempt still in SYN_SENT is aborted. */
+static __always_inline void outcome_abort(enum rd m, const struct sock *sk)
+{
+	if (RD(m, sk, __sk_common.skc_state) == TCP_SYN_SENT)
+		outcome_end(m, sk, false);
+}
+
+static __always_inline void outcome_rst(enum rd m, const struct sock *sk)
 {
 	outcome_reset(sk);
-	return 0;
 }
+
+/*
+ * The fentry and kprobe programs of a function whose first argument is the
+ * socket, calling body(m, sk) at its entry.
+ */
+#define SK_ENTRY_PROGS(func, name, body)               \
+	SEC("fentry/" #func)                           \
+	int BPF_PROG(fentry_##name, struct sock *sk)   \
+	{                                              \
+		body(RD_BTF, sk);                      \
+		return 0;                              \
+	}                                              \
+	SEC("kprobe/" #func)                           \
+	int BPF_KPROBE(kprobe_##name, struct sock *sk) \
+	{                                              \
+		body(RD_PROBE, sk);                    \
+		return 0;                              \
+	}
+
+SK_ENTRY_PROGS(tcp_reset, reset, outcome_rst)
+SK_ENTRY_PROGS(tcp_finish_connect, finish_connect, outcome_established)
+SK_ENTRY_PROGS(sock_def_error_report, error_report, outcome_error)
+SK_ENTRY_PROGS(tcp_close, close, outcome_abort)
+SK_ENTRY_PROGS(tcp_disconnect, disconnect, outcome_abort)
 
 /*
  * tracepoint mode: a program of its own, so that tp_set_state without -o
@@ -387,7 +451,7 @@ int BPF_KPROBE(kprobe_reset, struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_outcome_state, const struct sock *sk, int oldstate, int newstate)
 {
-	on_set_state(RD_BTF, sk, oldstate, newstate);
+	outcome_state(sk, oldstate, newstate);
 	return 0;
 }
 
