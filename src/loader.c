@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
+#include <bpf/bpf.h>
 #include "diagnose.h"
 #include "kernel.h"
 #include "loader.h"
@@ -372,4 +373,22 @@ static int try_mode(struct loader *l, enum attach_mode m, char *why, size_t len)
 out:
 	loader_unload(l);
 	return -1;
+}
+
+__u64 loader_misses(const struct loader *l)
+{
+	struct bpf_program *p;
+	__u64 n = 0;
+
+	if (!l->obj)
+		return 0;
+	bpf_object__for_each_program (p, l->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			n += info.recursion_misses;
+	}
+	return n;
 }

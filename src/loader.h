@@ -47,6 +47,15 @@ int loader_attach(struct loader *l);
 /* The program of table entry e, in the open skeleton. */
 struct bpf_program *loader_prog(const struct loader *l, const struct prog_entry *e);
 
+/*
+ * How many times the kernel skipped the loaded programs rather than run one
+ * inside another on the same CPU (bpf_prog_info's recursion_misses, summed):
+ * counted for fentry and BTF tracepoint programs from Linux 5.12, for
+ * kprobes and classic tracepoints from 6.7; 0 where the kernel does not
+ * count.
+ */
+__u64 loader_misses(const struct loader *l);
+
 /* Destroy the links of the programs of role r: they stop running. */
 void loader_detach_role(struct loader *l, enum prog_role r);
 

@@ -34,6 +34,7 @@ struct session {
 	struct ring_buffer *rb;		  /* the events ring */
 	struct ring_buffer *extra_rings;  /* the rings of session_add_ring() (NULL: none) */
 	__u64 lost_reported[NLOSSES];
+	__u64 misses, misses_read_ns; /* loader_misses(), as last read, and when */
 	event_fn fn;
 	void *ctx;
 };
@@ -181,6 +182,7 @@ void session_stop(struct session *s)
 
 	if (!s)
 		return;
+	s->misses = loader_misses(&s->loader);
 	for (l = 0; l < NLOSSES; l++)
 		lost[l] = lost_count(s, l);
 
@@ -339,11 +341,17 @@ static const struct {
 			    "their rows are missing" },
 	[LOSS_COUNTS] = { "connects not counted", "count table full", NULL },
 	[LOSS_DNS] = { "DNS responses lost", "DNS ring full", "QUERY may be missing" },
+	[LOSS_MISSED] = { "program runs skipped by the kernel",
+			  "another BPF program was running on that CPU", "rows may be missing" },
 };
 
 static __u64 lost_count(const struct session *s, enum loss l)
 {
-	volatile __u64 *n = s->loader.skel ? s->loader.ops->lost(s->loader.skel, l) : NULL;
+	volatile __u64 *n;
+
+	if (l == LOSS_MISSED)
+		return s->misses;
+	n = s->loader.skel ? s->loader.ops->lost(s->loader.skel, l) : NULL;
 
 	return n ? *n : 0;
 }
@@ -363,6 +371,10 @@ static void report_lost(struct session *s, __u64 *last_warn)
 
 	if (now - *last_warn < LOST_WARN_NS)
 		return;
+	if (now - s->misses_read_ns >= LOST_WARN_NS) { /* a system call per program */
+		s->misses = loader_misses(&s->loader);
+		s->misses_read_ns = now;
+	}
 	for (l = 0; l < NLOSSES; l++) {
 		__u64 lost = lost_count(s, l);
 

@@ -29,6 +29,7 @@ enum loss {
 	LOSS_TRACKING, /* a tracking map was full: those connections have no row */
 	LOSS_COUNTS,   /* tcpconnect -c: the count table was full */
 	LOSS_DNS,      /* tcpconnect -d: the DNS ring was full: names may be missing */
+	LOSS_MISSED,   /* the kernel skipped a program (no .bss counter: loader_misses()) */
 	NLOSSES
 };
 
