@@ -799,6 +799,8 @@ def have(cmd):
 # and answering SYNs with crafted ICMP destination-unreachable errors.
 
 TCP_SYNCNT = 7
+IP_RECVERR = 11  # linux/in.h
+IPV6_RECVERR = 25  # linux/in6.h
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 _icmp_replies = []  # (family, code) of each ICMP error a responder sent, in a child
@@ -822,12 +824,15 @@ def _connect_one(s, addr, port, fam):
     }
 
 
-def _connect_timed(keep, addr, port, family=None, nonblock=False, syncnt=None, bind=None):
+def _connect_timed(keep, addr, port, family=None, nonblock=False, syncnt=None, bind=None,
+                   recverr=False):
     """
     One connect(2), timed: t0/t1 (CLOCK_MONOTONIC) and w0/w1 (wall clock)
     just before and after the call. syncnt: TCP_SYNCNT; bind: an address
     to bind to first (port 0: the kernel picks it at bind time), reported
-    as bound. idx: the socket's place in keep (see close_after).
+    as bound; recverr: IP_RECVERR (IPV6_RECVERR) set, so that ICMP errors
+    are also queued on the socket. idx: the socket's place in keep (see
+    close_after).
     """
     fam = {4: socket.AF_INET, 6: socket.AF_INET6}.get(
         family, socket.AF_INET6 if ":" in addr else socket.AF_INET)
@@ -835,6 +840,11 @@ def _connect_timed(keep, addr, port, family=None, nonblock=False, syncnt=None, b
     bound = None
     if syncnt is not None:
         s.setsockopt(socket.IPPROTO_TCP, TCP_SYNCNT, syncnt)
+    if recverr:
+        if fam == socket.AF_INET:
+            s.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
+        else:
+            s.setsockopt(socket.IPPROTO_IPV6, IPV6_RECVERR, 1)
     if bind is not None:
         s.bind((bind, 0))
         bound = list(sockname(s))

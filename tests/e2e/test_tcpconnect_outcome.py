@@ -475,25 +475,30 @@ def test_timeout(tool, child_factory, veth_net, fam):
 
 
 UNREACH = [
-    (4, 0, errno.ENETUNREACH, "unreach-net"),
-    (4, 1, errno.EHOSTUNREACH, "unreach-host"),
-    (4, 3, errno.ECONNREFUSED, "unreach-port"),
-    (4, 13, errno.EHOSTUNREACH, "unreach-host"),  # admin-prohibited: the kernel says EHOSTUNREACH
-    (6, 0, errno.ENETUNREACH, "unreach-net"),
-    (6, 1, errno.EACCES, "unreach-admin"),
-    (6, 3, errno.EHOSTUNREACH, "unreach-host"),
-    (6, 4, errno.ECONNREFUSED, "unreach-port"),
+    (4, 0, errno.ENETUNREACH, "unreach-net", False),
+    (4, 1, errno.EHOSTUNREACH, "unreach-host", False),
+    (4, 3, errno.ECONNREFUSED, "unreach-port", False),
+    (4, 13, errno.EHOSTUNREACH, "unreach-host", False),  # admin-prohibited: EHOSTUNREACH
+    (6, 0, errno.ENETUNREACH, "unreach-net", False),
+    (6, 1, errno.EACCES, "unreach-admin", False),
+    (6, 3, errno.EHOSTUNREACH, "unreach-host", False),
+    (6, 4, errno.ECONNREFUSED, "unreach-port", False),
+    (4, 1, errno.EHOSTUNREACH, "unreach-host", True),
+    (6, 4, errno.ECONNREFUSED, "unreach-port", True),
 ]
 
 
-@pytest.mark.parametrize("fam,code,err,result", UNREACH,
+@pytest.mark.parametrize("fam,code,err,result,recverr", UNREACH,
                          ids=["v4-net", "v4-host", "v4-port", "v4-admin",
-                              "v6-noroute", "v6-admin", "v6-addr", "v6-port"])
-def test_icmp_unreachable(tool, child_factory, veth_net, fam, code, err, result):
+                              "v6-noroute", "v6-admin", "v6-addr", "v6-port",
+                              "v4-host-recverr", "v6-port-recverr"])
+def test_icmp_unreachable(tool, child_factory, veth_net, fam, code, err, result, recverr):
     """
     A responder on the peer's veth end answers each SYN to the silent
     address with an ICMP (ICMPv6) destination unreachable of code: the
-    blocking connect fails with the kernel's errno for it, at once.
+    blocking connect fails with the kernel's errno for it, at once. With
+    recverr the socket also queues the ICMP error, which the kernel reports
+    before it sets the socket's error: still that one row, with that error.
     """
     try:
         socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
@@ -507,7 +512,7 @@ def test_icmp_unreachable(tool, child_factory, veth_net, fam, code, err, result)
     t = tool("tcpconnect", "-o")
     j = tool("tcpconnect", "-o", "-j")
     # TCP_SYNCNT 1: should no ICMP come, ETIMEDOUT after 3 s, not a hang
-    c = client.call("connect_timed", veth_net.silent[fam], 80, None, False, 1)
+    c = client.call("connect_timed", veth_net.silent[fam], 80, None, False, 1, None, recverr)
     assert c["errno"] == err
     assert responder.call("icmp_replies") == [[fam, code]]
     wait_rows(t, client.info["pid"], 1)
