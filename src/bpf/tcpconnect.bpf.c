@@ -467,18 +467,23 @@ int BPF_PROG(tp_reset, const struct sock *sk)
  * happened: no route; or the socket closed before its SYN: no local port),
  * or (EINPROGRESS) the local port of an attempt under way. A success has
  * been reported by then, and so has a refusal or a timeout; errors that are
- * no new attempt (already connecting or connected, interrupted) are left. regs: the caller's saved
+ * no new attempt (already connecting or connected, interrupted) are left,
+ * by connect_exit_news(), before any other work. regs: the caller's saved
  * registers, for the call's arguments.
  */
+static __always_inline bool connect_exit_news(long ret)
+{
+	return ret != 0 && ret != -EALREADY && ret != -EISCONN && ret != -EINTR &&
+	       !(ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) && !after_syn_errno(-ret);
+}
+
+/* connect(2) returned ret, of which connect_exit_news() said yes */
 static __always_inline int on_connect_exit(struct pt_regs *regs, long ret)
 {
 	const struct sock *sk;
 	__u64 key, *seen;
 	__u32 tid;
 
-	if (ret == -EALREADY || ret == -EISCONN || ret == -EINTR ||
-	    (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) || after_syn_errno(-ret))
-		return 0;
 	sk = fd_sock(SYSCALL_ARG0(regs));
 	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -510,7 +515,8 @@ int sys_exit_connect(struct sys_exit_args *ctx)
 {
 	struct pt_regs *regs;
 
-	if (ctx->ret == 0 || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
+	if (!connect_exit_news(ctx->ret) ||
+	    !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_task_pt_regs))
 		return 0;
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	return on_connect_exit(regs, ctx->ret);
@@ -520,7 +526,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit_connect_raw, struct pt_regs *regs, long ret)
 {
 	/* every syscall of the machine passes here: leave at once */
-	if (SYSCALL_NR(regs) != cfg.nr_connect || ret == 0 || COMPAT_TASK())
+	if (SYSCALL_NR(regs) != cfg.nr_connect || !connect_exit_news(ret) || COMPAT_TASK())
 		return 0;
 	return on_connect_exit(regs, ret);
 }
