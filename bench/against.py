@@ -21,6 +21,8 @@ in which that factor cancels out.
   BENCH_FLAGS    options of the new copy only: the cost of an option, with
                  OLD_BUILD this tree's build (bench/against build tcpconnect
                  with BENCH_FLAGS=-o: tcpconnect -o against tcpconnect)
+  BENCH_OLD_FLAGS options of the old copy: with BENCH_FLAGS the same, an
+                 option's cost before and after a change
 """
 import os
 import statistics
@@ -68,9 +70,11 @@ def ns_per_conn(before, after, made):
 
 
 def round_(tool, builds, order, seconds, attach, storm_mode, flags):
-    """{label: BPF ns/conn} of one storm traced by both copies, attached in order."""
-    procs = {label: start(builds[label], attach, flags if label == "new" else ())
-             for label in order}
+    """
+    {label: BPF ns/conn} of one storm traced by both copies, attached in
+    order; flags: {label: options}.
+    """
+    procs = {label: start(builds[label], attach, flags[label]) for label in order}
     try:
         before = {label: measure.prog_stats(p.pid) for label, p in procs.items()}
         storm = measure.run_storm(["--family", "4", "--mode", storm_mode], seconds, os.devnull,
@@ -92,7 +96,8 @@ def main():
     rounds = max(2, int(os.environ.get("BENCH_PAIRS") or 12) // 2 * 2)
     attach = os.environ.get("BENCH_ATTACH") or None
     storm_mode = os.environ.get("BENCH_STORM") or "cycle"
-    flags = (os.environ.get("BENCH_FLAGS") or "").split()
+    flags = {"new": (os.environ.get("BENCH_FLAGS") or "").split(),
+             "old": (os.environ.get("BENCH_OLD_FLAGS") or "").split()}
     if storm_mode not in ("cycle", "refused"):
         sys.exit("bench/against: BENCH_STORM is cycle or refused, not %r" % storm_mode)
     for t in tools:
