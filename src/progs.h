@@ -61,6 +61,6 @@ struct prog_entry {
 
 /* src/bpf/state.bpf.h (every tool): tcp_set_state's hooks, in role r */
 #define STATE_PROGS(X, sk, r) \
-	X(sk, fentry_set_state, IN_FENTRY, r), X(sk, kprobe_set_state, IN_KPROBE, r)
+	X(sk, fentry_set_state, IN_FENTRY, r), X(sk, raw_set_state, IN_KPROBE, r)
 
 #endif

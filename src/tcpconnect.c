@@ -14,21 +14,18 @@
 #include "tcpconnect.skel.h"
 
 /* Which programs load in which attach mode (progs.h) */
-
-/* -o's fentry and kprobe programs on a function (SK_ENTRY_PROGS in the BPF object) */
-#define OUTCOME_PROGS(X, sk, name) \
-	X(sk, fentry_##name, IN_FENTRY, ROLE_OUTCOME), X(sk, kprobe_##name, IN_KPROBE, ROLE_OUTCOME)
-
 static const struct prog_entry tcpconnect_progs[] = {
 	CONNECT_PROGS(PROG_ENTRY, tcpconnect_bpf),
 	PROG_ENTRY(tcpconnect_bpf, tp_set_state, IN_TRACEPOINT, ROLE_NO_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, tp_retransmit, IN_TRACEPOINT, ROLE_HOOK),
 	PROG_ENTRY(tcpconnect_bpf, dns_ingress, IN_EVERY_MODE, ROLE_DNS),
-	OUTCOME_PROGS(PROG_ENTRY, tcpconnect_bpf, reset),
-	OUTCOME_PROGS(PROG_ENTRY, tcpconnect_bpf, finish_connect),
-	OUTCOME_PROGS(PROG_ENTRY, tcpconnect_bpf, error_report),
-	OUTCOME_PROGS(PROG_ENTRY, tcpconnect_bpf, close),
-	OUTCOME_PROGS(PROG_ENTRY, tcpconnect_bpf, disconnect),
+	PROG_ENTRY(tcpconnect_bpf, fentry_reset, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, fentry_finish_connect, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, fentry_error_report, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, fentry_close, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, fentry_disconnect, IN_FENTRY, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, raw_outcome_state, IN_KPROBE, ROLE_OUTCOME),
+	PROG_ENTRY(tcpconnect_bpf, raw_reset, IN_KPROBE, ROLE_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, tp_outcome_state, IN_TRACEPOINT, ROLE_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, tp_reset, IN_TRACEPOINT, ROLE_OUTCOME),
 	PROG_ENTRY(tcpconnect_bpf, sys_exit_connect, IN_TRACEPOINT, ROLE_OUTCOME_EXIT),

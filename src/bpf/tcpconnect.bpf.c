@@ -279,17 +279,19 @@ static __always_inline void outcome_end(enum rd m, const struct sock *sk, bool e
 }
 
 /*
- * -o, tracepoint mode: a state change (tp_outcome_state below). Most concern
- * no attempt and leave at the first tests, before any work: an accepted
- * connection's SYN_RECV has no socket of a caller yet, a simultaneous
- * open's does. A socket closing before any segment left failed inside
- * connect(): its exit reports it.
+ * -o, tracepoint and kprobe modes: a state change (tp_outcome_state and
+ * raw_outcome_state below). Most concern no attempt and leave at the first
+ * tests, before any work: an accepted connection's SYN_RECV has no socket
+ * of a caller yet, a simultaneous open's does. A socket closing before any
+ * segment left failed inside connect(): its exit or return reports it.
  */
-static __always_inline void outcome_state(const struct sock *sk, int oldstate, int newstate)
+static __always_inline void outcome_state(enum rd m, const struct sock *sk, int oldstate,
+					  int newstate)
 {
 	if (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT) {
-		outcome_begin(RD_BTF, sk);
-	} else if ((oldstate == TCP_SYN_SENT || (oldstate == TCP_SYN_RECV && sk->sk_socket)) &&
+		outcome_begin(m, sk);
+	} else if ((oldstate == TCP_SYN_SENT ||
+		    (oldstate == TCP_SYN_RECV && RD(m, sk, sk_socket))) &&
 		   newstate != TCP_SYN_RECV) {
 		if (newstate == TCP_CLOSE &&
 		    !BPF_CORE_READ((const struct tcp_sock *)sk, segs_out)) {
@@ -298,7 +300,7 @@ static __always_inline void outcome_state(const struct sock *sk, int oldstate, i
 			bpf_map_delete_elem(&pending, &key);
 			return;
 		}
-		outcome_end(RD_BTF, sk, newstate == TCP_ESTABLISHED);
+		outcome_end(m, sk, newstate == TCP_ESTABLISHED);
 	}
 }
 
@@ -376,17 +378,21 @@ static __always_inline void outcome_port(const struct sock *sk)
 }
 
 /*
- * fentry and kprobe modes: tcp_v*_connect() returned; with 0 its SYN is
- * sent (or deferred to the first write, for a TCP Fast Open connect) and
- * the attempt starts: who, where to, the local port and the time.
+ * fentry and kprobe modes: tcp_v*_connect() returned. A failure is reported
+ * here. With 0 its SYN is sent (or deferred to the first write, for a TCP
+ * Fast Open connect): in fentry mode the attempt starts here (who, where
+ * to, the local port and the time); in kprobe mode it started at its
+ * state change, which now has a local port.
  */
 static __always_inline void outcome_connect_return(enum rd m, struct sock *sk, int ret,
 						   const struct sockaddr *uaddr)
 {
 	if (ret < 0)
 		outcome_failed(m, sk, uaddr, false, -ret);
-	else if (ret == 0)
+	else if (ret == 0 && m == RD_BTF)
 		outcome_begin(m, sk);
+	else if (ret == 0)
+		outcome_port(sk);
 }
 
 /* The handshake completed: the SYN-ACK came (tcp_finish_connect()) */
@@ -419,29 +425,20 @@ static __always_inline void outcome_rst(enum rd m, const struct sock *sk)
 	outcome_reset(sk);
 }
 
-/*
- * The fentry and kprobe programs of a function whose first argument is the
- * socket, calling body(m, sk) at its entry.
- */
-#define SK_ENTRY_PROGS(func, name, body)               \
-	SEC("fentry/" #func)                           \
-	int BPF_PROG(fentry_##name, struct sock *sk)   \
-	{                                              \
-		body(RD_BTF, sk);                      \
-		return 0;                              \
-	}                                              \
-	SEC("kprobe/" #func)                           \
-	int BPF_KPROBE(kprobe_##name, struct sock *sk) \
-	{                                              \
-		body(RD_PROBE, sk);                    \
-		return 0;                              \
+/* fentry mode: the program of a function whose first argument is the socket, at its entry */
+#define SK_ENTRY_PROG(func, name, body)              \
+	SEC("fentry/" #func)                         \
+	int BPF_PROG(fentry_##name, struct sock *sk) \
+	{                                            \
+		body(RD_BTF, sk);                    \
+		return 0;                            \
 	}
 
-SK_ENTRY_PROGS(tcp_reset, reset, outcome_rst)
-SK_ENTRY_PROGS(tcp_finish_connect, finish_connect, outcome_established)
-SK_ENTRY_PROGS(sock_def_error_report, error_report, outcome_error)
-SK_ENTRY_PROGS(tcp_close, close, outcome_abort)
-SK_ENTRY_PROGS(tcp_disconnect, disconnect, outcome_abort)
+SK_ENTRY_PROG(tcp_reset, reset, outcome_rst)
+SK_ENTRY_PROG(tcp_finish_connect, finish_connect, outcome_established)
+SK_ENTRY_PROG(sock_def_error_report, error_report, outcome_error)
+SK_ENTRY_PROG(tcp_close, close, outcome_abort)
+SK_ENTRY_PROG(tcp_disconnect, disconnect, outcome_abort)
 
 /*
  * tracepoint mode: a program of its own, so that tp_set_state without -o
@@ -451,12 +448,32 @@ SK_ENTRY_PROGS(tcp_disconnect, disconnect, outcome_abort)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tp_outcome_state, const struct sock *sk, int oldstate, int newstate)
 {
-	outcome_state(sk, oldstate, newstate);
+	outcome_state(RD_BTF, sk, oldstate, newstate);
 	return 0;
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(tp_reset, const struct sock *sk)
+{
+	outcome_reset(sk);
+	return 0;
+}
+
+/*
+ * kprobe mode: the same two tracepoints, raw (no BTF needed). Not kprobes
+ * on the functions of the fentry programs: those run in softirqs, and a
+ * kprobe hit in a softirq that interrupted another kprobe on the same CPU
+ * is skipped (state.bpf.h).
+ */
+SEC("raw_tracepoint/inet_sock_set_state")
+int BPF_PROG(raw_outcome_state, const struct sock *sk, int oldstate, int newstate)
+{
+	outcome_state(RD_PROBE, sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("raw_tracepoint/tcp_receive_reset")
+int BPF_PROG(raw_reset, const struct sock *sk)
 {
 	outcome_reset(sk);
 	return 0;
