@@ -68,6 +68,31 @@ int floor_fentry_set_state(void *ctx)
 	return 0;
 }
 
+/* tcpconnect -o in fentry mode */
+SEC("fentry/tcp_finish_connect")
+int floor_fentry_finish_connect(void *ctx)
+{
+	return 0;
+}
+
+SEC("fentry/sock_def_error_report")
+int floor_fentry_error_report(void *ctx)
+{
+	return 0;
+}
+
+SEC("fentry/tcp_reset")
+int floor_fentry_reset(void *ctx)
+{
+	return 0;
+}
+
+SEC("fentry/tcp_disconnect")
+int floor_fentry_disconnect(void *ctx)
+{
+	return 0;
+}
+
 SEC("fentry/tcp_close")
 int floor_fentry_close(void *ctx)
 {
@@ -105,8 +130,15 @@ int floor_kretprobe_csk_accept(void *ctx)
 	return 0;
 }
 
-SEC("kprobe/tcp_set_state")
-int floor_kprobe_set_state(void *ctx)
+/* kprobe mode's state changes (and tcpconnect -o's resets): raw tracepoints */
+SEC("raw_tracepoint/inet_sock_set_state")
+int floor_raw_set_state(void *ctx)
+{
+	return 0;
+}
+
+SEC("raw_tracepoint/tcp_receive_reset")
+int floor_raw_reset(void *ctx)
 {
 	return 0;
 }

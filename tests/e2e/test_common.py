@@ -21,7 +21,7 @@ MARKER_PROG = {
     "fentry": {"tcpconnect": "fexit_v4_connect", "tcpaccept": "fexit_csk_accept",
                "tcptracer": "fentry_set_state"},
     "kprobe": {"tcpconnect": "kprobe_v4_connect", "tcpaccept": "kretprobe_csk_accept",
-               "tcptracer": "kprobe_set_state"},
+               "tcptracer": "raw_set_state"},
     "tracepoint": {"tcpconnect": "tp_set_state", "tcpaccept": "sys_exit_accept",
                    "tcptracer": "tp_set_state"},
 }
