@@ -177,9 +177,10 @@ def test_lifetime(tool, child_factory, laddr, caddr, fam):
     """
     The connection waits HOLD s in the accept queue, then is held open HOLD
     s by the client, which closes, and HOLD s more by the server: the
-    client's LIFE (from its C row) at least 2 HOLD, the server's (from its A
-    row, accept's return, not ESTABLISHED) at least HOLD and at most from
-    its accept call to its close's return. No data: TX and RX 0.
+    client's LIFE (from its C row) about 2 HOLD (at least HOLD), the
+    server's (from its A row, accept's return, not ESTABLISHED) at least
+    HOLD and at most from its accept call to its close's return. No data:
+    TX and RX 0.
     """
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
@@ -196,7 +197,9 @@ def test_lifetime(tool, child_factory, laddr, caddr, fam):
     assert [(r["TX"], r["RX"]) for r in rows] == [("-", "-"), ("-", "-"), ("0", "0"), ("0", "0")]
     client_life = (cc["t0"] + HOLD - c["t1"], cc["t1"] - c["t0"])
     server_life = (sc["t0"] + HOLD - s["t_ret"], sc["t1"] - s["t_call"])
-    assert client_life[0] >= 2 * HOLD and server_life[0] >= HOLD
+    # the client's connect may return after the server began its HOLD
+    # before accept (a slow machine): only its own HOLD before close is sure
+    assert client_life[0] >= HOLD and server_life[0] >= HOLD
     ms3(rows[2]["LIFE(ms)"], *client_life)
     ms3(rows[3]["LIFE(ms)"], *server_life)
     objs = json_of(j, client, server)
