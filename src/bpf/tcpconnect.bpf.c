@@ -177,7 +177,7 @@ int BPF_PROG(tp_retransmit, const struct sock *sk)
  *   failed inside connect()          before any SYN left: its return reports
  *                                    it, with the syscall's errno
  * The start and the hooks differ by mode:
- * - fentry and kprobe: the attempt starts at the return of
+ * - fentry: the attempt starts at the return of
  *   tcp_v4_connect()/tcp_v6_connect() (its SYN sent, the socket still
  *   locked by its caller, so nothing has answered yet) and ends on hooks
  *   that run once per attempt, or leave at once: tcp_finish_connect()
@@ -185,10 +185,11 @@ int BPF_PROG(tp_retransmit, const struct sock *sk)
  *   kernel sets sk_err, then reports it), tcp_close() and tcp_disconnect()
  *   of a socket still in SYN_SENT (aborted). No program runs at the other
  *   state changes of every TCP socket.
- * - tracepoint: from the socket entering SYN_SENT to its leaving it, both
- *   seen by sock:inet_sock_set_state (there is no other tracepoint for
- *   them); a connect that fails before SYN_SENT (no route) is seen at the
- *   exit of connect(2).
+ * - tracepoint and kprobe: from the socket entering SYN_SENT to its
+ *   leaving it, both seen by sock:inet_sock_set_state (a BTF tracepoint, or
+ *   in kprobe mode a raw one); a connect that fails before SYN_SENT (no
+ *   route) is seen at the exit of connect(2) (tracepoint) or the
+ *   kretprobes' return (kprobe).
  * The attempts still pending at the end are read by userspace from the
  * pending map.
  */
@@ -233,8 +234,8 @@ static __always_inline bool after_syn_errno(long err)
 
 /*
  * -o: an attempt begins inside connect(), in its caller's context: sk
- * entering SYN_SENT (tracepoint mode: no local port yet, unless bound) or
- * tcp_v*_connect() returning (fentry, kprobe).
+ * entering SYN_SENT (tracepoint and kprobe modes: no local port yet,
+ * unless bound) or tcp_v*_connect() returning (fentry).
  */
 static __always_inline void outcome_begin(enum rd m, const struct sock *sk)
 {
