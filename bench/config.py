@@ -51,6 +51,8 @@ TARGET_RSS_MB = 16.0
 TARGET_CPU_PER_M = 0.3  # userspace CPU seconds per million rows
 TARGET_X_FLOOR = {"tcpconnect": 1.5, "tcpaccept": 1.5, "tcptracer": 2.0}
 TARGET_TRACER_VS_TCPLIFE = 0.1
+# an option (tcpconnect -o, tcpaccept -q, tcptracer -l) adds under a third of its tool's BPF time
+TARGET_OPTION_RATIO = 4.0 / 3.0
 TARGET_IDLE_CSW = 1.0  # context switches per second of an idle tool, all its threads
 
 

@@ -7,9 +7,9 @@ report's legend is made of it.
 """
 import os
 
-from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_IDLE_CSW, TARGET_P99_MS, TARGET_RATIO,
-                     TARGET_RATIO_TRACER, TARGET_READY_MS, TARGET_RSS_MB, TARGET_TRACER_VS_TCPLIFE,
-                     TARGET_X_FLOOR, TOOL_CPU)
+from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_IDLE_CSW, TARGET_OPTION_RATIO,
+                     TARGET_P99_MS, TARGET_RATIO, TARGET_RATIO_TRACER, TARGET_READY_MS,
+                     TARGET_RSS_MB, TARGET_TRACER_VS_TCPLIFE, TARGET_X_FLOOR, TOOL_CPU)
 
 # The table's columns, with what each measures (None: it says so itself).
 COLUMNS = [
@@ -212,6 +212,10 @@ class Report:
             if c.tool == "tcptracer" and vs is not None and vs > TARGET_TRACER_VS_TCPLIFE:
                 out.append("%s: BPF time %.2f of tcplife's (target <= %.2f)" % (
                     c.name, vs, TARGET_TRACER_VS_TCPLIFE))
+            _, ratio = self.with_without(c)
+            if ratio is not None and ratio > TARGET_OPTION_RATIO:
+                out.append("%s: BPF time %.3f of the tool's without the option (target <= %.3f)"
+                           % (c.name, ratio, TARGET_OPTION_RATIO))
         for i in self.results.idle:
             if i.error:
                 out.append("%s: ERROR %s" % (i.name, i.error))
@@ -219,6 +223,41 @@ class Report:
                 out.append("%s: %s (%s, target <= %g)" % (
                     i.name, MISS_NAMES["idle"], fmt(i.csw_per_s, ".2f"), TARGET_IDLE_CSW))
         return out
+
+    # -------------------------------------------------------- options
+
+    @staticmethod
+    def options(case):
+        """The case's flags that change what its programs do (-j, an output format, does not)."""
+        return [f for f in case.flags if f != "-j"]
+
+    def with_without(self, case):
+        """(the same tool without its options, same storm and output; BPF time with/without),
+        (None, None) for a case with no option or nothing to set it against."""
+        if case.kind != "ours" or not self.options(case) or not case.runs:
+            return None, None
+        for o in self.cases:
+            if (o.kind == "ours" and o.tool == case.tool and o.scenario == case.scenario and
+                    o.output == case.output and not self.options(o) and
+                    o.flags == [f for f in case.flags if f == "-j"] and o.runs):
+                mine, theirs = case.summary.bpf, o.summary.bpf
+                if mine and theirs and theirs.median:
+                    return o, mine.median / theirs.median
+        return None, None
+
+    def option_table(self):
+        """Markdown: each option's BPF time per connection beside its tool's without it."""
+        cols = ["storm", "tool", "option", "without: BPF ns/conn", "with", "with/without (target)"]
+        rows = []
+        for c in self.cases:
+            base, ratio = self.with_without(c)
+            if base is None:
+                continue
+            rows.append([c.scenario, "%s %s" % (c.label, c.output), " ".join(self.options(c)),
+                         fmt_spread(base.summary.bpf, ".0f"), fmt_spread(c.summary.bpf, ".0f"),
+                         "%.3f %s (<= %.3f)" % (ratio, "PASS" if ratio <= TARGET_OPTION_RATIO
+                                               else "MISS", TARGET_OPTION_RATIO)])
+        return md_table(cols, rows) if rows else ""
 
     # -------------------------------------------------------- the main table
 
@@ -464,7 +503,8 @@ class Report:
         out = [""]
         if self.cases:
             out += [self.render_text(self.table_rows()), ""]
-        for part in (self.cost_summary(), self.prog_breakdown(), self.idle_table()):
+        for part in (self.cost_summary(), self.option_table(), self.prog_breakdown(),
+                     self.idle_table()):
             if part:
                 out += [part, ""]
         out += self.legend() + [""]
@@ -496,6 +536,12 @@ class Report:
             out.append("\n## Cost per connection\n\nThe figures the targets are judged on,"
                        " one row per tool (to a file, no flags), medians (min-max):\n\n"
                        + cost + "\n")
+        opts = self.option_table()
+        if opts:
+            out.append("\n## Options\n\nEach option's BPF time per connection beside its tool's"
+                       " without it, same storm and output, medians (min-max) of runs made"
+                       " alone, one case after the other (`bench/against` sets both copies on"
+                       " the same storms at once):\n\n" + opts + "\n")
         breakdown = self.prog_breakdown()
         if breakdown:
             out.append("\n## BPF time per program\n\nEach program's run_time_ns per "

@@ -222,3 +222,36 @@ def test_idle_table(raw):
         if definition:
             assert lines.count("- Idle %s: %s." % (header, definition)) == 1
     assert "idle context switches/s (target <= 1)" in Report(again).text()
+
+
+def with_option(raw_json, flag, scale):
+    """raw_json with a "tcpconnect FLAG file" case: tcpconnect's runs, BPF time times scale."""
+    out = copy.deepcopy(raw_json)
+    case = copy.deepcopy(out["cases"]["v4 cycle tcpconnect - file"])
+    case["flags"] = [flag]
+    for r in case["runs"]:
+        r["bpf"] = {p: [c[0] * scale, c[1]] for p, c in r["bpf"].items()}
+    out["cases"]["v4 cycle tcpconnect %s file" % flag] = case
+    return out
+
+
+def test_option_table(raw):
+    """An option's BPF time is set beside its tool's without it; over a third more is a miss."""
+    base = statistics.median(per_conn(r, 0) for r in runs(raw, "tcpconnect"))
+    cheap = markdown(with_option(raw, "-o", 1.25))
+    line = row(cheap, "v4 cycle", "tcpconnect file", "-o", width=6)
+    assert len(line) == 1, line
+    assert cell(line[0], 3).startswith("%.0f (" % base)
+    assert cell(line[0], 4).startswith("%.0f (" % (1.25 * base))
+    assert cell(line[0], 5) == "1.250 PASS (<= 1.333)"
+    assert "of the tool's without the option" not in cheap
+    dear = markdown(with_option(raw, "-o", 1.5))
+    assert cell(row(dear, "v4 cycle", "tcpconnect file", "-o", width=6)[0], 5) == (
+        "1.500 MISS (<= 1.333)")
+    assert ("- MISS v4 cycle tcpconnect -o file: BPF time 1.500 of the tool's without the option"
+            " (target <= 1.333)") in dear.splitlines()
+    # -j is a format, not an option: no row; and no row without the tool's own case
+    assert "## Options" not in markdown(with_option(raw, "-j", 1.5))
+    alone = with_option(raw, "-o", 1.5)
+    del alone["cases"]["v4 cycle tcpconnect - file"]
+    assert "## Options" not in markdown(alone)
