@@ -61,6 +61,17 @@ def our_cases():
     return cases
 
 
+def interleaved(cases):
+    """
+    The cases in the groups they run in, in order: each case that sets options
+    with the case they are set against (Case.option_base), at that case's
+    place; every other case alone.
+    """
+    bases = {id(c): c.option_base(cases) for c in cases}
+    return [[c] + [o for o in cases if bases[id(o)] is c]
+            for c in cases if bases[id(c)] is None]
+
+
 def floor_cases(scenarios):
     """One floor per storm; its programs are chosen by set_floor_programs()."""
     return [Case(scn, "floor", [], "file", kind="floor", label="floor (empty programs)")

@@ -83,28 +83,55 @@ class Bench:
         self.done = 0  # pairs run or given up
         self.cpus = (STORM_CPU, TOOL_CPU) if settings.pin else (None, None)
 
-    def run_case(self, case):
+    def run_pair(self, case, i):
+        """Pair i of case: a baseline storm, then a traced one."""
         s = self.settings
         storm_args = cases_mod.SCENARIOS[case.scenario].storm_args(s.concurrency)
-        case.runs = []
-        for i in range(s.pairs):
-            self.done += 1
-            paths = (os.path.join(self.tmp, "out.%d" % self.done),
-                     os.path.join(self.tmp, "stamps.%d" % self.done))
-            t0, others0 = time.monotonic(), measure.proc_times()
-            base = measure.run_storm(storm_args, s.seconds, paths[1], self.cpus[0])
-            os.unlink(paths[1])
-            time.sleep(0.2)  # let the kernel finish tearing the storm's sockets down
-            run = traced_run(case, base, storm_args, s.seconds, paths, self.cpus,
-                             self.wait_syscalls)
-            time.sleep(0.2)
-            run.others_cpu, run.others_top = measure.others_busy(
-                others0, measure.proc_times(), time.monotonic() - t0)
-            case.runs.append(run)
-            log(self.progress(case, i, run))
-        if case.kind == "ours":
-            sections = cases_mod.tool_sections(case)
-            case.sections = {n: sections[n] for r in case.runs for n in r.bpf if n in sections}
+        self.done += 1
+        paths = (os.path.join(self.tmp, "out.%d" % self.done),
+                 os.path.join(self.tmp, "stamps.%d" % self.done))
+        t0, others0 = time.monotonic(), measure.proc_times()
+        base = measure.run_storm(storm_args, s.seconds, paths[1], self.cpus[0])
+        os.unlink(paths[1])
+        time.sleep(0.2)  # let the kernel finish tearing the storm's sockets down
+        run = traced_run(case, base, storm_args, s.seconds, paths, self.cpus,
+                         self.wait_syscalls)
+        time.sleep(0.2)
+        run.others_cpu, run.others_top = measure.others_busy(
+            others0, measure.proc_times(), time.monotonic() - t0)
+        case.runs.append(run)
+        log(self.progress(case, i, run))
+
+    def run_cases(self, group):
+        """
+        The pairs of the cases in group, alternating (pair 1 of each, then pair 2
+        of each...): an option's case and its tool's without it see the machine's
+        slow and fast spells alike. False when one of ours could not be measured.
+        """
+        ok, live = True, list(group)
+        for c in group:
+            c.runs = []
+        for i in range(self.settings.pairs):
+            for case in list(live):
+                try:
+                    self.run_pair(case, i)
+                except HarnessError as e:
+                    if case.kind == "peer":
+                        case.skipped = str(e)
+                        log("  %s: skipped: %s" % (case.name, e))
+                    else:
+                        case.error = str(e)
+                        ok = False
+                        log("  %s: ERROR: %s" % (case.name, e))
+                    self.done += self.settings.pairs - (i + 1)
+                    case.runs = []
+                    live.remove(case)
+        for case in live:
+            if case.kind == "ours":
+                sections = cases_mod.tool_sections(case)
+                case.sections = {n: sections[n] for r in case.runs for n in r.bpf
+                                 if n in sections}
+        return ok
 
     def progress(self, case, i, run):
         exp = run.rows_expected
@@ -153,26 +180,14 @@ class Bench:
     def run_all(self, all_cases):
         """Run every case; False when one of ours (or a floor) could not be measured."""
         ok = True
-        for case in all_cases:
-            first = self.done
-            if case.kind == "floor":
-                cases_mod.set_floor_programs(case, all_cases)
-                if case.skipped:
-                    log("  %s: skipped: %s" % (case.name, case.skipped))
-                    self.done = first + self.settings.pairs
+        for group in cases_mod.interleaved(all_cases):
+            if group[0].kind == "floor":
+                cases_mod.set_floor_programs(group[0], all_cases)
+                if group[0].skipped:
+                    log("  %s: skipped: %s" % (group[0].name, group[0].skipped))
+                    self.done += self.settings.pairs
                     continue
-            try:
-                self.run_case(case)
-            except HarnessError as e:
-                if case.kind == "peer":
-                    case.skipped = str(e)
-                    log("  %s: skipped: %s" % (case.name, e))
-                else:
-                    case.error = str(e)
-                    ok = False
-                    log("  %s: ERROR: %s" % (case.name, e))
-                self.done = first + self.settings.pairs
-                case.runs = []
+            ok = self.run_cases(group) and ok
         return ok
 
 

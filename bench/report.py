@@ -226,23 +226,14 @@ class Report:
 
     # -------------------------------------------------------- options
 
-    @staticmethod
-    def options(case):
-        """The case's flags that change what its programs do (-j, an output format, does not)."""
-        return [f for f in case.flags if f != "-j"]
-
     def with_without(self, case):
-        """(the same tool without its options, same storm and output; BPF time with/without),
-        (None, None) for a case with no option or nothing to set it against."""
-        if case.kind != "ours" or not self.options(case) or not case.runs:
+        """(the case its options are set against, BPF time with/without), or (None, None)."""
+        base = case.option_base(self.cases)
+        if base is None or not case.runs or not base.runs:
             return None, None
-        for o in self.cases:
-            if (o.kind == "ours" and o.tool == case.tool and o.scenario == case.scenario and
-                    o.output == case.output and not self.options(o) and
-                    o.flags == [f for f in case.flags if f == "-j"] and o.runs):
-                mine, theirs = case.summary.bpf, o.summary.bpf
-                if mine and theirs and theirs.median:
-                    return o, mine.median / theirs.median
+        mine, theirs = case.summary.bpf, base.summary.bpf
+        if mine and theirs and theirs.median:
+            return base, mine.median / theirs.median
         return None, None
 
     def option_table(self):
@@ -253,7 +244,7 @@ class Report:
             base, ratio = self.with_without(c)
             if base is None:
                 continue
-            rows.append([c.scenario, "%s %s" % (c.label, c.output), " ".join(self.options(c)),
+            rows.append([c.scenario, "%s %s" % (c.label, c.output), " ".join(c.options),
                          fmt_spread(base.summary.bpf, ".0f"), fmt_spread(c.summary.bpf, ".0f"),
                          "%.3f %s (<= %.3f)" % (ratio, "PASS" if ratio <= TARGET_OPTION_RATIO
                                                else "MISS", TARGET_OPTION_RATIO)])
@@ -539,9 +530,9 @@ class Report:
         opts = self.option_table()
         if opts:
             out.append("\n## Options\n\nEach option's BPF time per connection beside its tool's"
-                       " without it, same storm and output, medians (min-max) of runs made"
-                       " alone, one case after the other (`bench/against` sets both copies on"
-                       " the same storms at once):\n\n" + opts + "\n")
+                       " without it, same storm and output, medians (min-max); the two cases'"
+                       " pairs alternate (one of one, one of the other), so that the machine's"
+                       " slow and fast spells fall on both:\n\n" + opts + "\n")
         breakdown = self.prog_breakdown()
         if breakdown:
             out.append("\n## BPF time per program\n\nEach program's run_time_ns per "

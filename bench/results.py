@@ -193,6 +193,22 @@ class Case:
     def json(self):
         return "-j" in self.flags
 
+    @property
+    def options(self):
+        """The flags that change what the programs do (-j, an output format, does not)."""
+        return [f for f in self.flags if f != "-j"]
+
+    def option_base(self, cases):
+        """Among cases, the one this case's options are set against: the same tool on the
+        same storm and output, without options (-j as here); None if none, or no options."""
+        if self.kind != "ours" or not self.options:
+            return None
+        for o in cases:
+            if (o.kind == "ours" and o.tool == self.tool and o.scenario == self.scenario and
+                    o.output == self.output and o.flags == [f for f in self.flags if f == "-j"]):
+                return o
+        return None
+
     def expected_rows(self, storm):
         if self.kind != "ours":
             return None
