@@ -331,6 +331,8 @@ bench-tools: all
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/storm.c -o $(OUT)/storm
 	$(call msg,BPF,$(OUT)/floor.bpf.o)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c bench/floor.bpf.c -o $(OUT)/floor.bpf.o
+	$(call msg,BPF,$(OUT)/parts.bpf.o)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c bench/parts.bpf.c -o $(OUT)/parts.bpf.o
 	$(call msg,CC,$(OUT)/floor)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) bench/floor.c $(LIBBPF_LIBS) -o $(OUT)/floor
 	$(call msg,CC,$(OUT)/syscalls)

@@ -30,6 +30,7 @@ BUILD = os.path.join(ROOT, "build")
 STORM = os.path.join(BUILD, "storm")
 FLOOR = os.path.join(BUILD, "floor")
 FLOOR_OBJ = os.path.join(BUILD, "floor.bpf.o")
+PARTS_OBJ = os.path.join(BUILD, "parts.bpf.o")
 SYSCALLS = os.path.join(BUILD, "syscalls")
 TOOLS = ["tcpconnect", "tcpaccept", "tcptracer"]
 COMM = "tcpstorm"

@@ -3,6 +3,8 @@
  * floor: load the empty programs of floor.bpf.o named on the command line
  * (all of them without names), attach them, say "Tracing ..." on stderr as
  * the tools do, and hold them until SIGINT or SIGTERM. For `make bench`.
+ * It loads bench/parts.bpf.o's programs the same way (bench/parts), and
+ * drains the rings of an object that has some, discarding their records.
  *
  *   floor OBJECT [PROGRAM...]
  *
@@ -29,17 +31,63 @@ static void on_signal(int sig)
 	stopped = 1;
 }
 
-/* floor.bpf.c's floor_nr, the only read-only data there */
+/*
+ * floor.bpf.c's floor_nr, the only read-only data there. (parts.bpf.o's is
+ * the tools' configuration, left as compiled: all zero, no filter.)
+ */
 static int set_syscall_numbers(struct bpf_object *obj)
 {
 	const long nr[2] = { SYS_accept, SYS_accept4 };
 	struct bpf_map *rodata = bpf_object__find_map_by_name(obj, ".rodata");
 
+	if (rodata && bpf_map__value_size(rodata) != sizeof(nr))
+		return 0;
 	if (!rodata || bpf_map__set_initial_value(rodata, nr, sizeof(nr))) {
 		fprintf(stderr, "floor: cannot set the syscall numbers in .rodata\n");
 		return -1;
 	}
 	return 0;
+}
+
+static int discard(void *ctx, void *data, size_t size)
+{
+	(void)ctx;
+	(void)data;
+	(void)size;
+	return 0;
+}
+
+/* Until a signal: drain the object's rings, if it has any, or wait. */
+static int hold(struct bpf_object *obj)
+{
+	struct ring_buffer *rb = NULL;
+	struct bpf_map *m;
+	int err = 0;
+
+	bpf_object__for_each_map (m, obj) {
+		if (bpf_map__type(m) != BPF_MAP_TYPE_RINGBUF)
+			continue;
+		if (rb)
+			err = ring_buffer__add(rb, bpf_map__fd(m), discard, NULL);
+		else if (!(rb = ring_buffer__new(bpf_map__fd(m), discard, NULL, NULL)))
+			err = -errno;
+		if (err) {
+			fprintf(stderr, "floor: cannot read ring %s: %s\n", bpf_map__name(m),
+				strerror(-err));
+			ring_buffer__free(rb);
+			return 1;
+		}
+	}
+	while (!stopped && !err) {
+		if (!rb)
+			pause();
+		else if ((err = ring_buffer__poll(rb, 100)) == -EINTR || err > 0)
+			err = 0;
+	}
+	ring_buffer__free(rb);
+	if (err)
+		fprintf(stderr, "floor: reading the rings: %s\n", strerror(-err));
+	return !!err;
 }
 
 static bool wanted(const char *name, int argc, char **argv)
@@ -104,10 +152,8 @@ int main(int argc, char **argv)
 		}
 		nlinks++;
 	}
-	fprintf(stderr, "Tracing with %d empty programs. Ctrl-C to end.\n", nlinks);
-	while (!stopped)
-		pause();
-	rc = 0;
+	fprintf(stderr, "Tracing with %d programs. Ctrl-C to end.\n", nlinks);
+	rc = hold(obj);
 out:
 	for (i = 0; i < nlinks; i++)
 		bpf_link__destroy(links[i]);
