@@ -6,6 +6,7 @@ saved next to the report. COLUMNS says what each column measures: the
 report's legend is made of it.
 """
 import os
+import statistics
 
 from .config import (STORM_CPU, TARGET_CPU_PER_M, TARGET_IDLE_CSW, TARGET_OPTION_RATIO,
                      TARGET_P99_MS, TARGET_RATIO, TARGET_RATIO_TRACER, TARGET_READY_MS,
@@ -227,10 +228,18 @@ class Report:
     # -------------------------------------------------------- options
 
     def with_without(self, case):
-        """(the case its options are set against, BPF time with/without), or (None, None)."""
+        """
+        (the case its options are set against, BPF time with/without), or (None,
+        None). Where the two ran the same number of pairs (alternated: make bench
+        runs them so), the median of the pairs' ratios, each pair's with its
+        neighbour run just before; else the ratio of the medians.
+        """
         base = case.option_base(self.cases)
         if base is None or not case.runs or not base.runs:
             return None, None
+        pairs = [(r.bpf_ns_per_conn, b.bpf_ns_per_conn) for r, b in zip(case.runs, base.runs)]
+        if len(case.runs) == len(base.runs) and all(w is not None and wo for w, wo in pairs):
+            return base, statistics.median(w / wo for w, wo in pairs)
         mine, theirs = case.summary.bpf, base.summary.bpf
         if mine and theirs and theirs.median:
             return base, mine.median / theirs.median
@@ -530,9 +539,10 @@ class Report:
         opts = self.option_table()
         if opts:
             out.append("\n## Options\n\nEach option's BPF time per connection beside its tool's"
-                       " without it, same storm and output, medians (min-max); the two cases'"
+                       " without it, same storm and output, medians (min-max). The two cases'"
                        " pairs alternate (one of one, one of the other), so that the machine's"
-                       " slow and fast spells fall on both:\n\n" + opts + "\n")
+                       " slow and fast spells fall on both; with/without is the median of the"
+                       " ratios of the pairs run one after the other:\n\n" + opts + "\n")
         breakdown = self.prog_breakdown()
         if breakdown:
             out.append("\n## BPF time per program\n\nEach program's run_time_ns per "

@@ -245,6 +245,17 @@ def test_option_table(raw):
     assert cell(line[0], 4).startswith("%.0f (" % (1.25 * base))
     assert cell(line[0], 5) == "1.250 PASS (<= 1.333)"
     assert "of the tool's without the option" not in cheap
+    # the median of the pairs' ratios, where both cases ran as many pairs
+    uneven = with_option(raw, "-o", 1.0)
+    case = uneven["cases"]["v4 cycle tcpconnect -o file"]
+    for r, scale in zip(case["runs"], (1.2, 1.3, 2.0)):
+        r["bpf"] = {p: [c[0] * scale, c[1]] for p, c in r["bpf"].items()}
+    assert cell(row(markdown(uneven), "v4 cycle", "tcpconnect file", "-o", width=6)[0], 5) == (
+        "1.300 PASS (<= 1.333)")
+    case["runs"] = case["runs"][:2]  # not as many: the ratio of the medians
+    mine = statistics.median(per_conn(r, 0) for r in case["runs"])
+    assert cell(row(markdown(uneven), "v4 cycle", "tcpconnect file", "-o", width=6)[0], 5) == (
+        "%.3f PASS (<= 1.333)" % (mine / base))
     dear = markdown(with_option(raw, "-o", 1.5))
     assert cell(row(dear, "v4 cycle", "tcpconnect file", "-o", width=6)[0], 5) == (
         "1.500 MISS (<= 1.333)")
