@@ -66,7 +66,7 @@ def stop(p):
 
 
 def ns_per_conn(before, after, made):
-    return sum(after[i].ns - before.get(i, (0, 0))[0] for i in after) / made
+    return measure.bpf_total(before, after).ns / made
 
 
 def round_(tool, builds, order, seconds, attach, storm_mode, flags):

@@ -148,6 +148,15 @@ def prog_names(ids):
     return {i: names.get(i, "id%d" % i) for i in ids}
 
 
+def bpf_total(before, after):
+    """Counts over the storm, all the programs of prog_stats() together."""
+    ns = runs = 0
+    for prog_id, (n, c) in after.items():
+        n0, c0 = before.get(prog_id, (0, 0))
+        ns, runs = ns + n - n0, runs + c - c0
+    return Counts(ns, runs)
+
+
 def bpf_delta(before, after):
     """{name: Counts} over the storm, programs summed by name."""
     names = prog_names(set(after))

@@ -44,9 +44,8 @@ def measure_part(prog, seconds):
         after = measure.prog_stats(p.pid)
     finally:
         stop(p)
-    ns = sum(after[i].ns - before.get(i, (0, 0))[0] for i in after)
-    runs = sum(after[i].runs - before.get(i, (0, 0))[1] for i in after)
-    return ns / runs if runs else None
+    total = measure.bpf_total(before, after)
+    return total.ns / total.runs if total.runs else None
 
 
 def main():
