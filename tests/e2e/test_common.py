@@ -377,6 +377,14 @@ def test_attach_modes_outcome(name, option, tool, child_factory):
     check_attach_modes(name, tool, child_factory, option)
 
 
+def client_end(addr, port):
+    """
+    A client's end as a row or the client's socket names it: an IPv4 peer
+    of the dual-stack listener is shown ::ffff:-mapped on the accepted side.
+    """
+    return (addr[len("::ffff:"):] if addr.startswith("::ffff:") else addr, port)
+
+
 def check_attach_modes(name, tool, child_factory, *extra):
     server = child_factory(comm="tcpt-server")
     client = child_factory(comm="tcpt-client")
@@ -410,13 +418,18 @@ def check_attach_modes(name, tool, child_factory, *extra):
             rows = [{k: v for k, v in r.items() if k not in DURATIONS} for r in rows]
             assert len(rows) == ROWS_PER_EXCHANGE[name] * len(pairs), (mode, rows)
             # the client's ephemeral ports differ from run to run: name them
-            # and so do the server's accepting threads
-            eph = {c["lport"]: "client-port-%d" % i for i, (c, _) in enumerate(pairs)}
+            # and so do the server's accepting threads. A port alone does not
+            # name a client's end: ::1 and 127.0.0.1 may be given the same one
+            # (all the test's sockets stay open, so address and port do).
+            eph = {client_end(c["laddr"], c["lport"]): "client-port-%d" % i
+                   for i, (c, _) in enumerate(pairs)}
+            assert len(eph) == len(pairs), pairs
             tids = {c["tid"]: "client-tid" for c, _ in pairs}
             tids.update({s["tid"]: "server-tid-%d" % i for i, (_, s) in enumerate(pairs)})
             for r in rows:
-                r["lport"] = eph.get(r["lport"], r["lport"])
-                r["rport"] = eph.get(r["rport"], r["rport"])
+                r["lport"], r["rport"] = (
+                    eph.get(client_end(r["laddr"], r["lport"]), r["lport"]),
+                    eph.get(client_end(r["raddr"], r["rport"]), r["rport"]))
                 r["tid"] = tids[r["tid"]]
             assert all(isinstance(r["lport"], str) or isinstance(r["rport"], str)
                        for r in rows), rows
