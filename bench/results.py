@@ -205,7 +205,7 @@ class Case:
             return None
         for o in cases:
             if (o.kind == "ours" and o.tool == self.tool and o.scenario == self.scenario and
-                    o.output == self.output and o.flags == [f for f in self.flags if f == "-j"]):
+                    o.output == self.output and not o.options and o.json == self.json):
                 return o
         return None
 
